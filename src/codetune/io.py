@@ -1,0 +1,144 @@
+"""File handling shared by every stage: atomic writes, hashing, JSON Lines and run locks.
+
+Every output is written to a temporary file in the same directory and renamed into place, so a
+killed run leaves the previous output intact, never a half-written file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from codetune.errors import CodetuneError, InputError, LockedError
+
+
+def _output_error(path: Path, exc: OSError) -> CodetuneError:
+    if exc.errno == errno.ENOSPC:
+        return CodetuneError(f"no space left on device while writing {path}", hint="free disk space and rerun")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return CodetuneError(
+            f"cannot write to {path.parent}: {exc.strerror}",
+            hint="choose a writable output directory (-o) or fix its permissions",
+        )
+    return CodetuneError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+    """Open a temporary sibling of ``path`` for writing; rename it over ``path`` only on success."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _output_error(target, exc) from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding, newline=None) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _output_error(target, exc) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_open(path, "w") as handle:
+        handle.write(text)
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    with atomic_open(path, "wb", encoding=None) as handle:
+        handle.write(data)
+
+
+def dumps(obj: Any) -> str:
+    """The one JSON spelling for data files: UTF-8 text, key order as built, no trailing spaces."""
+    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(f"file not found: {path}") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+
+
+def write_jsonl(path: str | Path, rows: Iterable[Any]) -> int:
+    count = 0
+    with atomic_open(path, "w") as handle:
+        for row in rows:
+            handle.write(dumps(row))
+            handle.write("\n")
+            count += 1
+    return count
+
+
+def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fingerprint(obj: Any) -> str:
+    """A short stable hash of JSON-able data (cache and idempotency keys)."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def directory_lock(directory: str | Path, what: str = "codetune") -> Iterator[None]:
+    """Hold an exclusive lock on ``directory`` for the duration; a second holder fails at once, clearly.
+
+    Uses ``flock`` on ``<directory>/.codetune.lock``: the kernel releases it when the process dies, so a
+    killed run never leaves a stale lock behind.
+    """
+    import fcntl
+
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle = open(directory / ".codetune.lock", "a+")  # noqa: SIM115 - held for the whole block
+    except OSError as exc:
+        raise _output_error(directory / ".codetune.lock", exc) from exc
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise LockedError(
+                f"{directory} is in use by {holder}",
+                hint=f"wait for the other {what} run to finish, or use another output directory",
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{what} (pid {os.getpid()})")
+        handle.flush()
+        yield
+    finally:
+        handle.close()

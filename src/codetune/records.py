@@ -1,0 +1,145 @@
+"""The records that flow through codetune: immutable, JSON-serialisable, no I/O.
+
+A :class:`FileResult` holds the :class:`TypeUnit` s of one Java file; each type holds its
+:class:`Member` s. Strategies turn units into :class:`Example` s, which formats turn into JSONL rows.
+Ids are stable (``pkg.Outer.Inner#method(int,String)``) so reruns are idempotent and overloads differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+TypeKind = Literal["class", "interface", "enum", "record", "annotation"]
+MemberKind = Literal["method", "constructor", "field", "enum_constant", "record_component", "annotation_element"]
+FileStatus = Literal["ok", "partial", "skipped"]
+Role = Literal["user", "model"]
+
+
+@dataclass(frozen=True)
+class Javadoc:
+    raw: str  # the comment exactly as written, /** ... */ included
+    summary: str  # first sentence (or paragraph) before the block tags, as readable text
+    description: str  # the whole main description as readable text (``<pre>`` kept as code)
+    params: dict[str, str] = field(default_factory=dict)  # name (or <T>) -> text
+    returns: str | None = None
+    throws: dict[str, str] = field(default_factory=dict)  # exception type -> text (@throws and @exception)
+    tags: list[tuple[str, str]] = field(default_factory=list)  # other block tags in order: ("since", "1.8")
+    inherit_doc: bool = False  # contains {@inheritDoc}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str  # as written, generics included: "List<? extends T>", "String..."
+
+
+@dataclass(frozen=True)
+class Member:
+    kind: MemberKind
+    name: str
+    id: str  # "pkg.Outer.Inner#name(int,String)" for callables, "pkg.Outer#FIELD" for fields
+    signature: str  # declaration up to the body: modifiers, type parameters, type, name, parameters, throws
+    start_line: int  # 1-based, inclusive; the Javadoc is not included
+    end_line: int
+    source: str  # exact source text of the declaration (annotations included, Javadoc not)
+    javadoc: Javadoc | None = None
+    modifiers: tuple[str, ...] = ()
+    annotations: tuple[str, ...] = ()  # "@Override", "@SuppressWarnings(\"x\")"
+    type_parameters: str | None = None  # "<T extends Comparable<T>>"
+    type: str | None = None  # return type of a method, declared type of a field; None for constructors
+    parameters: tuple[Parameter, ...] = ()
+    throws: tuple[str, ...] = ()
+    body_start_line: int | None = None  # where the body's "{" is; None for abstract/interface methods, fields
+    is_compact_constructor: bool = False
+
+
+@dataclass(frozen=True)
+class TypeUnit:
+    file: str  # path relative to the source root, "/"-separated
+    package: str  # "" for the default package
+    imports: tuple[str, ...]  # "java.util.List", "static java.lang.Math.max", "java.io.*"
+    name: str  # dotted by enclosing types, no package: "Outer.Inner"
+    qualified_name: str  # "pkg.Outer.Inner"
+    kind: TypeKind
+    signature: str  # declaration header up to "{"
+    start_line: int
+    end_line: int
+    source: str
+    javadoc: Javadoc | None = None
+    modifiers: tuple[str, ...] = ()
+    annotations: tuple[str, ...] = ()
+    type_parameters: str | None = None
+    superclass: str | None = None
+    interfaces: tuple[str, ...] = ()  # implements (classes, enums, records) or extends (interfaces)
+    permits: tuple[str, ...] = ()
+    enclosing: tuple[str, ...] = ()  # qualified names of enclosing types, outermost first
+    enclosing_member: str | None = None  # id of the method whose body declares this local class
+    is_local: bool = False
+    methods: tuple[Member, ...] = ()
+    constructors: tuple[Member, ...] = ()
+    fields: tuple[Member, ...] = ()  # fields, enum constants and record components (see Member.kind)
+
+    @property
+    def id(self) -> str:
+        return self.qualified_name
+
+    @property
+    def top_level(self) -> str:
+        """Qualified name of the outermost enclosing type (the split group by type)."""
+        return self.enclosing[0] if self.enclosing else self.qualified_name
+
+
+@dataclass(frozen=True)
+class FileIssue:
+    file: str
+    reason: str  # "syntax_error", "not_utf8", "binary", "too_large", "unreadable", "empty", "symlink_loop", ...
+    detail: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file: str
+    status: FileStatus
+    types: tuple[TypeUnit, ...] = ()
+    encoding: str | None = None  # "utf-8", "utf-8-sig", "cp1252", ...
+    line_endings: Literal["lf", "crlf", "mixed", "none"] = "none"
+    issues: tuple[FileIssue, ...] = ()
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    text: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training conversation, independent of any output format."""
+
+    strategy: str
+    unit_id: str  # id of the Member or TypeUnit it was made from
+    source_file: str
+    group: str  # split group: top-level type or file
+    messages: tuple[Message, ...]  # user/model alternating, user first, model last
+    system: str | None = None
+    template: str = ""  # which prompt template produced it (for the report)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Stable id: hash of strategy, unit and content, so identical inputs give identical ids."""
+        payload = json.dumps(
+            [self.strategy, self.unit_id, [(m.role, m.text) for m in self.messages], self.system],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def to_jsonable(record: Any) -> Any:
+    """A dataclass record as plain JSON data (tuples become lists)."""
+    return asdict(record)

@@ -1,0 +1,1 @@
+"""Reusable test parts: loopback servers, tiny models, fixture builders (importable as `support.*`)."""
