@@ -11,6 +11,7 @@ class CodetuneError(Exception):
     """A problem the user can act on. ``hint`` says how."""
 
     exit_code = 1
+    transient = False  # True: worth retrying later (quota, 5xx, timeouts); polling loops back off
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -39,6 +40,12 @@ class DataError(CodetuneError):
 
 class BackendError(CodetuneError):
     """A training or inference backend failed (wraps provider errors, keeping ``__cause__``)."""
+
+
+class TransientBackendError(BackendError):
+    """A provider failure that may go away by itself (429, 5xx, timeouts, a dropped connection)."""
+
+    transient = True
 
 
 class JobError(CodetuneError):

@@ -60,7 +60,12 @@ class JobRecord:
         changed = (status.state, status.raw_state, status.detail) != (self.state, self.raw_state, self.detail)
         if changed:
             self.history.append(
-                {"time": utc_now(), "state": status.state, "raw_state": status.raw_state, "detail": status.detail}
+                {
+                    "time": utc_now(),
+                    "state": status.state,
+                    "raw_state": status.raw_state,
+                    "detail": status.detail,
+                }
             )
         updates = {
             "state": status.state,
@@ -79,6 +84,9 @@ class JobRecord:
             changed = True
         if status.metrics and status.metrics != self.metrics:
             self.metrics = dict(status.metrics)
+            changed = True
+        if any(self.extra.get(key) != value for key, value in status.extra.items()):
+            self.extra = {**self.extra, **status.extra}
             changed = True
         return changed
 
@@ -152,9 +160,14 @@ class JobStore:
     def find_by_fingerprint(self, backend: str, fingerprint: str) -> JobRecord | None:
         """The newest job for the same data and config that has not failed or been cancelled."""
         for record in self.all():
-            if record.backend == backend and record.fingerprint == fingerprint and record.state not in (
-                "FAILED",
-                "CANCELLED",
+            if (
+                record.backend == backend
+                and record.fingerprint == fingerprint
+                and record.state
+                not in (
+                    "FAILED",
+                    "CANCELLED",
+                )
             ):
                 return record
         return None
@@ -177,16 +190,18 @@ def wait(
     """
     failures = 0
     while True:
+        remote_name = record.remote_name
         try:
             status = backend.status(record)
             failures = 0
         except BackendError as exc:
-            if not getattr(exc, "transient", False) or failures >= max_transient_failures:
+            if not exc.transient or failures >= max_transient_failures:
                 raise
             failures += 1
             sleep(min(poll_interval, 2.0**failures))
             continue
-        if record.apply(status):
+        # status() may have found the provider's name of a job whose submit died before saving it
+        if record.apply(status) or record.remote_name != remote_name:
             store.save(record)
         if on_status is not None:
             on_status(status)

@@ -36,6 +36,7 @@ class TuningRequest:
     validation_examples: int = 0
     train_tokens: int = 0  # estimated (chars/4 rule) over the training file, one pass
     validation_tokens: int = 0
+    warnings: list[str] = field(default_factory=list)  # the validator's, shown with the estimate
 
 
 @dataclass
@@ -51,6 +52,7 @@ class JobStatus:
     error: str | None = None
     tuned_model: str | None = None  # what `codetune test -m` takes
     endpoint: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # backend-specific facts, folded into JobRecord.extra
 
     @property
     def ended(self) -> bool:
@@ -106,6 +108,8 @@ class Backend(Protocol):
 
     def cancel(self, record: JobRecord) -> None: ...
 
-    def chat_model(self, model: str | None, *, record: JobRecord | None = None, base: bool = False) -> ChatModel:
+    def chat_model(
+        self, model: str | None, *, record: JobRecord | None = None, base: bool = False
+    ) -> ChatModel:
         """A tuned model (``model`` or the record's) or, with ``base=True``, the model to compare with."""
         ...

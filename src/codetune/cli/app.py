@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None, *, prog_name: str = "codetune") -> None:
     from codetune.errors import CodetuneError
 
     try:
-        app(args=argv, prog_name=prog_name, standalone_mode=False)
+        result = app(args=argv, prog_name=prog_name, standalone_mode=False)
+        if isinstance(result, int) and result:  # outside standalone mode, typer.Exit(n) comes back as n
+            sys.exit(result)
     except CodetuneError as exc:
         if _debug():
             raise

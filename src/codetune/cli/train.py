@@ -15,6 +15,19 @@ if TYPE_CHECKING:
     from codetune.config import Config
     from codetune.jobs import JobRecord, JobStore
 
+JobArgument = typer.Argument(None, help="Job id, prefix, run directory or provider name (default: latest).")
+TrainFileOption = typer.Option(None, "--train-file", help="Default: training.train_file.")
+ValidationFileOption = typer.Option(None, "--validation-file", help="Default: training.validation_file.")
+MonitorOption = typer.Option(True, "--monitor/--no-monitor", help="Follow the job until it ends.")
+ForceOption = typer.Option(
+    False, "--force", help="Start a new job even if one exists for this data and config."
+)
+CancelOption = typer.Option(False, "--cancel", help="Cancel the job, then follow it to its end.")
+IntervalOption = typer.Option(
+    None, "--interval", help="Seconds between polls (default: training.poll_interval_seconds)."
+)
+ShowOption = typer.Option(None, "--show", help="Print one job's full record as JSON.")
+
 
 def _setup(config_path: Path | None, backend_name: str | None) -> tuple[Config, Backend, JobStore]:
     from codetune.backends import get_backend
@@ -38,7 +51,62 @@ def _show_estimate(backend: Backend, request: TuningRequest) -> None:
     console.print(table)
 
 
-def _describe(status: JobStatus, started: float) -> str:
+def _elapsed_since(created_at: str) -> float | None:
+    """Seconds since a record's ``created_at`` (UTC, ``%Y-%m-%dT%H:%M:%SZ``); None when unreadable."""
+    from datetime import UTC, datetime
+
+    try:
+        created = datetime.strptime(created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return max(0.0, (datetime.now(UTC) - created).total_seconds())
+
+
+def _require_no_problems(backend: Backend, request: TuningRequest) -> None:
+    """All of the backend's pre-flight problems at once, before anything is uploaded or started."""
+    from codetune.errors import ConfigError
+
+    problems = backend.check(request)
+    if problems:
+        raise ConfigError(
+            f"not starting: {len(problems)} problem(s): " + "; ".join(problems),
+            hint="fix config/config.yaml (or the CODETUNE_* environment variables) and rerun",
+        )
+
+
+# Provider data stats worth a place on the monitor line, with short labels (the record keeps them all).
+_SHOWN_STATS = {
+    "tuningDatasetExampleCount": "examples",
+    "totalBillableTokenCount": "billable tokens/epoch",
+    "tuningStepCount": "steps",
+    "totalTruncatedExampleCount": "truncated",
+}
+
+
+def _stat_words(stats: dict[str, object]) -> list[str]:
+    """The monitor line's words for a status's data stats.
+
+    >>> _stat_words({"tuningStepCount": 30, "totalTruncatedExampleCount": 0, "cost_estimate_usd": 1.5})
+    ['steps 30', 'cost ~$1.50']
+    >>> _stat_words({"samples": 7, "histogram": [1, 2]})
+    ['samples 7']
+    """
+    from codetune.cli.ui import fmt_money
+
+    known = [key for key in _SHOWN_STATS if key in stats]
+    words = [f"{_SHOWN_STATS[key]} {stats[key]}" for key in known if stats[key] not in (0, "0")]
+    if "cost_estimate_usd" in stats and isinstance(stats["cost_estimate_usd"], int | float):
+        words.append(f"cost ~{fmt_money(float(stats['cost_estimate_usd']))}")
+    if not known:  # another backend's stats: every scalar (lists and distributions stay in the record)
+        words += [
+            f"{k} {v}"
+            for k, v in stats.items()
+            if k != "cost_estimate_usd" and isinstance(v, str | int | float)
+        ]
+    return words
+
+
+def _describe(status: JobStatus, started: float, created_at: str | None = None) -> str:
     from codetune.cli.ui import fmt_seconds
 
     parts = [f"[bold]{status.state}[/]"]
@@ -54,9 +122,10 @@ def _describe(status: JobStatus, started: float) -> str:
             parts.append(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}")
     if status.eta_seconds is not None:
         parts.append(f"ETA {fmt_seconds(status.eta_seconds)}")
-    for key, value in status.stats.items():
-        parts.append(f"{key} {value}")
-    parts.append(f"elapsed {fmt_seconds(time.monotonic() - started)}")
+    parts.extend(_stat_words(status.stats))
+    since_created = _elapsed_since(created_at) if created_at else None
+    elapsed = since_created if since_created is not None else time.monotonic() - started
+    parts.append(f"elapsed {fmt_seconds(elapsed)}")
     return "  ".join(parts)
 
 
@@ -69,23 +138,28 @@ def follow(backend: Backend, record: JobRecord, store: JobStore, poll_interval: 
     from codetune.jobs import wait
 
     started = time.monotonic()
-    console.print(f"monitoring [bold]{record.id}[/] ({record.backend}{', ' + escape(record.remote_name) if record.remote_name and record.remote_name != record.id else ''})")
+    remote = (
+        f", {escape(record.remote_name)}" if record.remote_name and record.remote_name != record.id else ""
+    )
+    console.print(f"monitoring [bold]{record.id}[/] ({record.backend}{remote})", soft_wrap=True)
+    if record.extra.get("console_url"):
+        console.print(f"console: {escape(record.extra['console_url'])}", soft_wrap=True, highlight=False)
     last_line = [""]
     try:
         if is_interactive():
             with Live(console=console, refresh_per_second=4, transient=False) as live:
 
                 def show(status: JobStatus) -> None:
-                    live.update(_describe(status, started))
+                    live.update(_describe(status, started, record.created_at))
 
                 final = wait(backend, record, store, poll_interval=poll_interval, on_status=show)
         else:
 
             def log(status: JobStatus) -> None:
-                line = _describe(status, started)
+                line = _describe(status, started, record.created_at)
                 key = line.rsplit("elapsed", 1)[0]
                 if key != last_line[0]:  # plain logs: one line per change, not per poll
-                    console.print(line, highlight=False)
+                    console.print(line, highlight=False, soft_wrap=True)
                     last_line[0] = key
 
             final = wait(backend, record, store, poll_interval=poll_interval, on_status=log)
@@ -103,21 +177,30 @@ def report_final(record: JobRecord, status: JobStatus) -> None:
 
     from codetune.cli.ui import console
     from codetune.errors import BackendError
+    from codetune.training import explain_failure
 
     if status.state == "SUCCEEDED":
         console.print(f"[green]job {record.id} succeeded[/]")
-        if record.tuned_model:
-            console.print(f"tuned model: [bold]{escape(record.tuned_model)}[/]")
-        if record.endpoint and record.endpoint != record.tuned_model:
-            console.print(f"endpoint:    [bold]{escape(record.endpoint)}[/]")
-        console.print(f"try it:      codetune test -m {escape(record.tuned_model or record.id)} -i --compare")
+        if record.endpoint:
+            console.print(f"tuned model endpoint: [bold]{escape(record.endpoint)}[/]", soft_wrap=True)
+        if record.tuned_model and record.tuned_model != record.endpoint:
+            console.print(f"tuned model: [bold]{escape(record.tuned_model)}[/]", soft_wrap=True)
+        if record.extra.get("model_resource"):
+            console.print(f"model resource: {escape(record.extra['model_resource'])}", soft_wrap=True)
+        console.print(
+            f"try it: codetune test -m {escape(record.tuned_model or record.id)} -i --compare",
+            soft_wrap=True,
+        )
         return
     if status.state == "CANCELLED":
         console.print(f"[yellow]job {record.id} was cancelled[/]")
         raise typer.Exit(1)
+    row_source = explain_failure(record)
     raise BackendError(
-        f"job {record.id} failed: {status.error or 'no error message'}",
-        hint=record.extra.get("failure_hint") or f"details in {record.id}'s record: codetune jobs --show {record.id}",
+        f"job {record.id} failed: {status.error or record.error or 'no error message'}",
+        hint=row_source
+        or record.extra.get("failure_hint")
+        or f"details in {record.id}'s record: codetune jobs --show {record.id}",
     )
 
 
@@ -129,52 +212,57 @@ def register(app: typer.Typer) -> None:
         backend_name: str = BackendOption,
     ) -> None:
         """Validate the prepared data and upload it where the backend reads it (GCS for vertex)."""
-        from codetune.cli.ui import confirm, console
+        from codetune.cli.ui import confirm, console, is_interactive, progress_bar
         from codetune.training import build_request
 
         config, backend, _ = _setup(config_path, backend_name)
         request = build_request(config)
         uploader = getattr(backend, "upload", None)
         if uploader is None:
-            console.print(f"the {backend.name} backend reads {request.train_file} in place: nothing to upload")
+            console.print(
+                f"the {backend.name} backend reads {request.train_file} in place: nothing to upload"
+            )
             return
+        _require_no_problems(backend, request)
         confirm(f"upload {request.train_examples} examples to {backend.name}?", yes=yes, what="the upload")
-        for split, uri in uploader(request).items():
-            console.print(f"{split}: {uri}")
+        with progress_bar(transient=True, enabled=is_interactive()) as progress:
+            uris = uploader(request, progress=progress)
+        for split, uri in uris.items():
+            console.print(f"{split}: {uri}", soft_wrap=True)
 
     @app.command()
     def train(
         config_path: Path = ConfigOption,
         yes: bool = YesOption,
         backend_name: str = BackendOption,
-        train_file: Path = typer.Option(None, "--train-file", help="Default: training.train_file."),
-        validation_file: Path = typer.Option(None, "--validation-file", help="Default: training.validation_file."),
-        monitor: bool = typer.Option(True, "--monitor/--no-monitor", help="Follow the job until it ends."),
-        force: bool = typer.Option(False, "--force", help="Start a new job even if one exists for this data and config."),
+        train_file: Path = TrainFileOption,
+        validation_file: Path = ValidationFileOption,
+        monitor: bool = MonitorOption,
+        force: bool = ForceOption,
     ) -> None:
         """Validate, estimate, confirm, start a tuning job and (by default) monitor it to the end."""
         from codetune import training
         from codetune.cli.ui import confirm, console
+        from codetune.io import directory_lock
 
         config, backend, store = _setup(config_path, backend_name)
         request = training.build_request(config, train_file=train_file, validation_file=validation_file)
-        existing = None if force else store.find_by_fingerprint(backend.name, request.fingerprint)
-        if existing is not None:
-            console.print(
-                f"a {existing.state.lower()} job already exists for this data and config: [bold]{existing.id}[/]"
-                " (use --force to start another)"
-            )
-            record = existing
-        else:
-            problems = backend.check(request)
-            if problems:
-                from codetune.errors import ConfigError
-
-                raise ConfigError("; ".join(problems), hint="fix config/config.yaml and rerun")
-            _show_estimate(backend, request)
-            confirm("start this tuning job?", yes=yes, what="the tuning job")
-            record = training.submit(backend, request, config, store)
-            console.print(f"started job [bold]{record.id}[/]")
+        # One `train` at a time per runs/ directory decides whether to start a job: two retries racing in
+        # two shells must not both start one. (Monitoring happens after the lock is released.)
+        with directory_lock(store.root, "codetune train"):
+            existing = None if force else store.find_by_fingerprint(backend.name, request.fingerprint)
+            if existing is not None:
+                console.print(
+                    f"a {existing.state.lower()} job already exists for this data and config: "
+                    f"[bold]{existing.id}[/] (use --force to start another)"
+                )
+                record = existing
+            else:
+                _require_no_problems(backend, request)
+                _show_estimate(backend, request)
+                confirm("start this tuning job?", yes=yes, what="the tuning job")
+                record = training.submit(backend, request, config, store)
+                console.print(f"started job [bold]{record.id}[/]")
         if not monitor:
             console.print(f"follow it with: codetune monitor {record.id}")
             return
@@ -183,10 +271,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def monitor(
-        job: str = typer.Argument(None, help="Job id, prefix, run directory or provider name (default: latest)."),
+        job: str = JobArgument,
         config_path: Path = ConfigOption,
-        cancel: bool = typer.Option(False, "--cancel", help="Cancel the job, then show its final state."),
-        interval: float = typer.Option(None, "--interval", help="Seconds between polls (default: training.poll_interval_seconds)."),
+        yes: bool = YesOption,
+        cancel: bool = CancelOption,
+        interval: float = IntervalOption,
     ) -> None:
         """Follow a job until it ends (resumes from the job record in a fresh shell)."""
         from codetune.backends import get_backend
@@ -203,10 +292,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def cancel(
-        job: str = typer.Argument(None, help="Job id (default: latest)."),
+        job: str = JobArgument,
         config_path: Path = ConfigOption,
+        yes: bool = YesOption,
     ) -> None:
-        """Cancel a running job."""
+        """Cancel a running job (it stops being billed; a cancelled job cannot be resumed)."""
         from codetune.backends import get_backend
         from codetune.cli.ui import console
         from codetune.jobs import JobStore
@@ -217,18 +307,22 @@ def register(app: typer.Typer) -> None:
         if record.ended:
             console.print(f"job {record.id} already ended: {record.state}")
             return
-        get_backend(record.backend, config).cancel(record)
-        record.apply(get_backend(record.backend, config).status(record))
+        backend = get_backend(record.backend, config)
+        backend.cancel(record)
+        record.apply(backend.status(record))
         store.save(record)
         console.print(f"cancel requested for {record.id}: now {record.state}")
+        if not record.ended:
+            console.print(f"see it end with: codetune monitor {record.id}")
 
     @app.command()
     def jobs(
         config_path: Path = ConfigOption,
-        show: str = typer.Option(None, "--show", help="Print one job's full record as JSON."),
+        yes: bool = YesOption,
+        show: str = ShowOption,
     ) -> None:
         """List tuning jobs recorded under runs/."""
-        from rich.table import Table
+        from rich.markup import escape
 
         from codetune.cli.ui import console
         from codetune.jobs import JobStore
@@ -245,7 +339,17 @@ def register(app: typer.Typer) -> None:
         if not records:
             console.print(f"no jobs in {store.root}; start one with: codetune train")
             return
-        table = Table("job", "backend", "state", "created", "tuned model")
+        # One line per job (ids and model names are long: a table would cut or fold them).
         for record in records:
-            table.add_row(record.id, record.backend, record.state, record.created_at, record.tuned_model or "")
-        console.print(table)
+            detail = f" ({record.detail})" if record.detail and not record.ended else ""
+            console.print(
+                f"[bold]{record.id}[/]  {record.backend}  {record.state}{detail}  {record.created_at}",
+                soft_wrap=True,
+                highlight=False,
+            )
+            if record.tuned_model:
+                console.print(
+                    f"    tuned model: {escape(record.tuned_model)}", soft_wrap=True, highlight=False
+                )
+            elif record.error:
+                console.print(f"    error: {escape(record.error)}", soft_wrap=True, highlight=False)
