@@ -91,6 +91,7 @@ class ChatModel(Protocol):
 @runtime_checkable
 class Backend(Protocol):
     name: str
+    paid: bool  # True when submit spends money or uploads data: the CLI asks for confirmation first
 
     def check(self, request: TuningRequest) -> list[str]:
         """Problems that would make the job fail, found before anything is uploaded or started."""

@@ -80,6 +80,7 @@ class VertexBackend:
     """Gemini tuning on Vertex AI (see the module docstring)."""
 
     name = "vertex"
+    paid = True  # uploads data and bills training tokens
 
     def __init__(self, config: Config, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config

@@ -260,7 +260,9 @@ def register(app: typer.Typer) -> None:
             else:
                 _require_no_problems(backend, request)
                 _show_estimate(backend, request)
-                confirm("start this tuning job?", yes=yes, what="the tuning job")
+                # Free, local work needs no confirmation; anything that spends money or uploads data does.
+                if getattr(backend, "paid", True):
+                    confirm("start this tuning job?", yes=yes, what="the tuning job")
                 record = training.submit(backend, request, config, store)
                 console.print(f"started job [bold]{record.id}[/]")
         if not monitor:
