@@ -105,10 +105,15 @@ class DataConfig(Section):
     seed: int = 42
     include_tests: bool = False
     max_file_bytes: int = Field(1_000_000, ge=1)
-    min_tokens: int = Field(16, ge=0)
-    max_tokens: int = Field(4096, ge=1)
-    near_duplicate_threshold: float = Field(0.8, gt=0, le=1)
+    min_tokens: int = Field(16, ge=0)  # units whose code is shorter (estimated tokens) are dropped
+    # Examples longer than this (estimated tokens, system + prompt + answer) are dropped: sized for the
+    # local model's 1,024-token window as well as Gemini's 131,072.
+    max_tokens: int = Field(1536, ge=1)
+    near_duplicate_threshold: float = Field(0.8, gt=0, le=1)  # MinHash Jaccard on word 5-grams
     workers: int = Field(0, ge=0)  # 0: one per CPU core
+    shingle_size: int = Field(5, ge=1)  # words per shingle for near-duplicate detection
+    minhash_permutations: int = Field(128, ge=16, le=1024)
+    drop_boilerplate: bool = True  # trivial getters/setters, toString/equals/hashCode, empty constructors
 
 
 class LocalConfig(Section):
@@ -127,18 +132,24 @@ class LocalConfig(Section):
     save_steps: int = Field(20, ge=1)
     eval_max_examples: int | None = Field(64, ge=1)
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    # Off: a small model's activations fit, and recomputing them costs ~1/3 of every step. On for big models.
+    gradient_checkpointing: bool = False
     cache_dir: str | None = None  # default: $XDG_CACHE_HOME/codetune or ~/.cache/codetune
 
 
 class TestingConfig(Section):
     __test__ = False  # not a pytest class
 
-    compare_model: str = "gemini-2.5-pro"
+    compare_model: str = "gemini-2.5-pro"  # vertex; the local backend compares with its own base model
     temperature: float = Field(0.2, ge=0, le=2)
-    max_output_tokens: int = Field(512, ge=1)
-    thinking_budget: int | None = 0
-    judge_model: str | None = None
-    eval_limit: int | None = Field(None, ge=1)
+    max_output_tokens: int = Field(512, ge=1)  # `codetune test`
+    thinking_budget: int | None = 0  # Gemini 2.5: 0 turns thinking off (Pro is raised to its minimum)
+    judge_model: str | None = None  # `codetune eval --judge`: base | gemini-2.5-pro | a job id
+    # `codetune eval`: sized so the demo's eval takes ~2-3 minutes on 2 CPU cores with SmolLM2-135M.
+    eval_limit: int | None = Field(12, ge=1)  # validation examples, balanced across strategies; null: all
+    eval_max_output_tokens: int = Field(160, ge=1)
+    eval_temperature: float = Field(0.0, ge=0, le=2)  # 0: greedy, so a rerun gives the same answers
+    compile_timeout_seconds: float = Field(30.0, gt=0)  # javac, per generated answer
 
 
 class PathsConfig(Section):
