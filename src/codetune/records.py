@@ -54,6 +54,7 @@ class Member:
     throws: tuple[str, ...] = ()
     body_start_line: int | None = None  # where the body's "{" is; None for abstract/interface methods, fields
     is_compact_constructor: bool = False
+    indent: str = ""  # white space before the declaration on its first line: indent + source is the layout in the file
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class TypeUnit:
     methods: tuple[Member, ...] = ()
     constructors: tuple[Member, ...] = ()
     fields: tuple[Member, ...] = ()  # fields, enum constants and record components (see Member.kind)
+    indent: str = ""  # white space before the declaration on its first line (see Member.indent)
 
     @property
     def id(self) -> str:
@@ -106,7 +108,7 @@ class FileResult:
     status: FileStatus
     types: tuple[TypeUnit, ...] = ()
     encoding: str | None = None  # "utf-8", "utf-8-sig", "cp1252", ...
-    line_endings: Literal["lf", "crlf", "mixed", "none"] = "none"
+    line_endings: Literal["lf", "crlf", "cr", "mixed", "none"] = "none"  # as found; text is normalised to LF
     issues: tuple[FileIssue, ...] = ()
     bytes: int = 0
 

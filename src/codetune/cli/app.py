@@ -86,9 +86,9 @@ def main(argv: list[str] | None = None, *, prog_name: str = "codetune") -> None:
         print("aborted", file=sys.stderr)
         sys.exit(1)
     except Exception as exc:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        # typer >= 0.24 raises its vendored copy (typer._click), not click.ClickException: match the shape.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         raise

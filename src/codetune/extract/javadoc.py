@@ -1,0 +1,402 @@
+"""Parse one ``/** ... */`` comment into a :class:`codetune.records.Javadoc`: pure string code.
+
+The text a reader sees is what we keep: inline tags are rendered (``{@code x}`` -> ``x``,
+``{@link Foo#bar(int) label}`` -> ``label``, ``{@link Foo#bar}`` -> ``Foo.bar``), HTML is stripped to
+text (``<p>`` becomes a paragraph break, ``<li>`` a ``- `` item), entities are decoded, and ``<pre>``
+blocks are kept as code in a fenced block. The summary follows the javadoc tool: the first sentence
+of the main description (a period, ``?`` or ``!`` followed by white space and no lower-case word),
+or the text of ``{@summary ...}`` when the comment has one.
+
+Block tags are recognised only at the start of a line and never inside an inline tag or a
+``<pre>`` block, so the ``@Override`` of a code sample stays in the sample.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+
+from codetune.records import Javadoc
+
+# Markers that cannot occur in source text (private-use code points) stand for structure while
+# white space is collapsed, then become newlines and fenced code.
+_PARA = "\ue000"
+_LINE = "\ue001"
+_CODE_OPEN = "\ue002"
+_CODE_CLOSE = "\ue003"
+
+# Both start with a literal newline, which the regex engine searches for quickly.
+_LEADING_STARS = re.compile(r"\n[ \t]*\*+ ?")
+_BLOCK_TAG = re.compile(r"\n[ \t]*@([A-Za-z][\w.-]*)")
+_PRE = re.compile(r"<pre\b[^>]*>(.*?)(?:</pre\s*>|\Z)", re.I | re.S)
+_INLINE_NAME = re.compile(r"\{@([A-Za-z][\w.-]*)")
+_BRACE = re.compile(r"[{}]")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+# A reference may hold spaces inside its parameter list: "Foo#bar(int, String) the label".
+_REFERENCE = re.compile(r"\s*((?:[^\s(]|\([^)]*\)?)+)\s*(.*)", re.S)
+_FIRST_WORD = re.compile(r"\s*(\S+)\s*(.*)", re.S)
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[^a-z\s]|\s*$)")
+_CODE_BLOCK = re.compile(_CODE_OPEN + r"(\d+)" + _CODE_CLOSE)
+
+# HTML elements that separate paragraphs or lines; every other tag is dropped silently.
+_PARAGRAPH_TAGS = frozenset(
+    (
+        "p",
+        "div",
+        "table",
+        "blockquote",
+        "ul",
+        "ol",
+        "dl",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "nav",
+    )
+    + tuple(f"h{level}" for level in range(1, 7))
+)
+_LINE_TAGS = frozenset(("br", "tr", "dt", "dd", "caption"))
+# Only real HTML elements are markup: `List<String>` written in prose stays as the reader sees it.
+_HTML_ELEMENTS = (
+    "a|abbr|article|aside|b|big|blockquote|body|br|caption|center|cite|code|col|colgroup|dd|del|details|dfn|div|"
+    "dl|dt|em|figcaption|figure|font|footer|h[1-6]|head|header|hr|html|i|img|ins|kbd|li|main|mark|nav|ol|p|q|s|"
+    "samp|section|small|span|strike|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|time|tr|tt|u|ul|var|wbr"
+)
+_HTML_TAG = re.compile(rf"<(/?)({_HTML_ELEMENTS})\b[^<>]*>|<!--.*?-->", re.S | re.I)
+# Inside <pre> only tags we know are HTML are dropped, so `List<String>` written raw survives.
+_PRE_HTML_TAG = re.compile(
+    r"</?(?:b|i|em|strong|code|a|span|tt|u|font|br|sup|sub|var|small|big|mark|kbd|samp|cite|dfn|abbr|s|strike|del|ins)\b[^<>]*>",
+    re.I,
+)
+
+
+def parse_javadoc(raw: str) -> Javadoc:
+    """Parse a Javadoc comment (``/**`` and ``*/`` included).
+
+    >>> doc = parse_javadoc('''/**
+    ...  * Returns the {@code size} of the list. More text.
+    ...  * @param index where, see {@link List#get(int)}
+    ...  * @return the size
+    ...  * @throws IllegalStateException when closed
+    ...  * @since 1.2
+    ...  */''')
+    >>> doc.summary, doc.params, doc.returns, doc.throws, doc.tags
+    ('Returns the size of the list.', {'index': 'where, see List.get(int)'}, 'the size', {'IllegalStateException': 'when closed'}, [('since', '1.2')])
+    """
+    body = _comment_body(raw)
+    state = _State()
+    main_end, blocks = _split_block_tags(body)
+    description = _render(body[:main_end], state)
+    params: dict[str, str] = {}
+    throws: dict[str, str] = {}
+    tags: list[tuple[str, str]] = []
+    returns: str | None = None
+    for name, text in blocks:
+        if name == "param":
+            key, rest = _first_word(text)
+            if key:
+                params[key] = _render(rest, state)
+        elif name == "return" or name == "returns":
+            returns = _render(text, state)
+        elif name == "throws" or name == "exception":
+            key, rest = _first_word(text)
+            if key:
+                rendered = _render(rest, state)
+                throws[key] = f"{throws[key]} {rendered}".strip() if key in throws else rendered
+        elif name == "see":
+            tags.append((name, _render_see(text, state)))
+        else:
+            tags.append((name, _render(text, state)))
+    if returns is None and state.inline_return is not None:
+        returns = state.inline_return
+    summary = state.summary if state.summary is not None else first_sentence(description)
+    return Javadoc(
+        raw=raw,
+        summary=summary,
+        description=description,
+        params=params,
+        returns=returns,
+        throws=throws,
+        tags=tags,
+        inherit_doc=state.inherit_doc,
+    )
+
+
+def first_sentence(text: str) -> str:
+    """The summary sentence of rendered text: the first paragraph, cut after its first sentence.
+
+    >>> first_sentence("Sorts the list, e.g. by name. Stable.\\n\\nMore.")
+    'Sorts the list, e.g. by name.'
+    >>> first_sentence("Version 1.5 of it")
+    'Version 1.5 of it'
+    """
+    paragraph = text.split("\n\n", 1)[0]
+    if paragraph.startswith("```"):
+        return ""
+    paragraph = paragraph.replace("\n", " ")
+    match = _SENTENCE_END.search(paragraph)
+    return paragraph[: match.end()] if match else paragraph
+
+
+class _State:
+    """What rendering learns on the way: {@inheritDoc}, {@summary}, {@return}."""
+
+    __slots__ = ("inherit_doc", "summary", "inline_return", "codes")
+
+    def __init__(self) -> None:
+        self.inherit_doc = False
+        self.summary: str | None = None
+        self.inline_return: str | None = None
+        self.codes: list[str] = []  # code blocks, put back by _layout after white space is collapsed
+
+
+def _comment_body(raw: str) -> str:
+    """The comment without its delimiters and the leading ``*`` of each line."""
+    body = raw[3:] if raw.startswith("/**") else raw
+    if body.endswith("*/"):
+        body = body[:-2]
+    if body.startswith("*"):
+        body = body.lstrip("*")  # a "/*****" banner
+    return _LEADING_STARS.sub("\n", body)
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    match = _FIRST_WORD.match(text)
+    return (match.group(1), match.group(2)) if match else ("", "")
+
+
+def _inline_spans(text: str) -> list[tuple[int, int, str, str]]:
+    """``(start, end, name, content)`` of each top-level inline tag; braces inside are balanced.
+
+    >>> _inline_spans("a {@code Map<K, V> {x}} b {@link Foo}")
+    [(2, 23, 'code', 'Map<K, V> {x}'), (26, 37, 'link', 'Foo')]
+    """
+    spans = []
+    pos = text.find("{@")
+    while pos != -1:
+        match = _INLINE_NAME.match(text, pos)
+        if match is None:
+            pos = text.find("{@", pos + 2)
+            continue
+        name_end = match.end()
+        close = text.find("}", name_end)
+        if close != -1 and text.find("{", name_end, close) == -1:
+            end = close + 1  # the common case: no braces inside the tag
+            content = text[name_end:close]
+        else:
+            depth, cursor, end = 1, name_end, len(text)
+            while depth:
+                brace = _BRACE.search(text, cursor)
+                if brace is None:
+                    break  # unterminated: the tag runs to the end of the text
+                depth += 1 if brace.group() == "{" else -1
+                cursor = brace.end()
+                end = cursor
+            content = text[name_end : end - 1 if depth == 0 else end]
+        if content[:1] in (" ", "\t", "\n"):
+            content = content[1:]
+        spans.append((pos, end, match.group(1), content))
+        pos = text.find("{@", end)
+    return spans
+
+
+def _split_block_tags(body: str) -> tuple[int, list[tuple[str, str]]]:
+    """Where the main description ends, and the ``(tag, text)`` of each block tag in order."""
+    if "@" not in body:
+        return len(body), []
+    body = "\n" + body  # so that a tag on the first line starts a line too; offsets are shifted by one
+    starts = list(_BLOCK_TAG.finditer(body))
+    if starts and ("{@" in body or "<pre" in body or "<PRE" in body):
+        starts = [m for m in starts if not _protected(body, m.start(1))]
+    if not starts:
+        return len(body) - 1, []
+    blocks = []
+    for index, match in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(body)
+        blocks.append((match.group(1), body[match.end() : end]))
+    return starts[0].start(), blocks
+
+
+def _protected(body: str, pos: int) -> bool:
+    """Is ``pos`` inside an inline tag or a ``<pre>`` block (where ``@`` starts no block tag)?"""
+    opened = body.rfind("{@", 0, pos)
+    if opened != -1:
+        between = body[opened:pos]
+        if between.count("{") > between.count("}"):
+            return True
+    pre = body.rfind("<pre", 0, pos)
+    if pre == -1:
+        pre = body.rfind("<PRE", 0, pos)
+    return pre != -1 and body.rfind("</pre", pre, pos) == -1 and body.rfind("</PRE", pre, pos) == -1
+
+
+def _render(text: str, state: _State) -> str:
+    """Readable text: inline tags rendered, HTML stripped, white space collapsed, ``<pre>`` fenced."""
+    text = text.strip()
+    if "<" not in text and "{@" not in text and "&" not in text and not _BLANK_LINE.search(text):
+        return " ".join(text.split())  # the common case: plain running text
+    if "<pre" in text or "<PRE" in text:
+        parts = []
+        pos = 0
+        for match in _PRE.finditer(text):
+            parts.append(_render_flow(text[pos : match.start()], state))
+            parts.append(_code_marker(_render_code(match.group(1), state), state))
+            pos = match.end()
+        parts.append(_render_flow(text[pos:], state))
+        flowed = "".join(parts)
+    else:
+        flowed = _render_flow(text, state)
+    return _layout(flowed, state.codes)
+
+
+def _code_marker(code: str, state: _State) -> str:
+    state.codes.append(code)
+    return f"{_PARA}{_CODE_OPEN}{len(state.codes) - 1}{_CODE_CLOSE}{_PARA}"
+
+
+def _render_flow(text: str, state: _State) -> str:
+    """Running text (outside ``<pre>``): tags replaced, markers for paragraph and line breaks."""
+    if "\n" in text:
+        text = _BLANK_LINE.sub(_PARA, text)  # a blank line separates paragraphs, as the reader sees it
+    if "{@" not in text:
+        return _strip_html(text)
+    out = []
+    pos = 0
+    for start, end, name, content in _inline_spans(text):
+        out.append(_strip_html(text[pos:start]))
+        out.append(_render_inline(name, content, state))
+        pos = end
+    out.append(_strip_html(text[pos:]))
+    return "".join(out)
+
+
+def _render_inline(name: str, content: str, state: _State) -> str:
+    if name in ("code", "literal"):
+        return content.strip()
+    if name in ("link", "linkplain"):
+        return _render_reference(content, state)
+    if name == "inheritDoc":
+        state.inherit_doc = True
+        return ""
+    if name == "summary":
+        rendered = _layout(_render_flow(content, state), state.codes)
+        state.summary = rendered
+        return rendered
+    if name == "return":
+        rendered = _layout(_render_flow(content, state), state.codes)
+        state.inline_return = rendered
+        return f"Returns {rendered.rstrip('.')}."
+    if name == "value":
+        return _pretty_reference(content.strip()) if content.strip() else ""
+    if name == "docRoot":
+        return ""
+    if name == "index":
+        term = content.strip()
+        if term.startswith('"'):
+            return term[1:].split('"', 1)[0]
+        return term.split(None, 1)[0] if term else ""
+    if name == "snippet":
+        _, colon, code = content.partition(":")
+        if not colon:
+            return ""  # an external snippet (file=..., class=...) has no text here
+        return _code_marker(_dedent_code(code), state)
+    return _render_flow(content, state)  # {@systemProperty x}, unknown tags: their text
+
+
+def _render_reference(content: str, state: _State) -> str:
+    """``Foo#bar(int, String) label`` -> ``label``; without a label the reference, readable."""
+    match = _REFERENCE.match(content)
+    if match is None:
+        return ""
+    label = match.group(2)
+    if label:
+        return _layout(_render_flow(label, state), state.codes)
+    return _pretty_reference(match.group(1))
+
+
+def _pretty_reference(reference: str) -> str:
+    """``#bar`` -> ``bar``; ``Foo#bar(int)`` -> ``Foo.bar(int)``.
+
+    >>> _pretty_reference("java.util.List#add(int, E)"), _pretty_reference("#size()")
+    ('java.util.List.add(int, E)', 'size()')
+    """
+    reference = reference.strip()
+    if reference.startswith("#"):
+        return reference[1:]
+    return reference.replace("#", ".")
+
+
+def _render_see(text: str, state: _State) -> str:
+    text = text.strip()
+    if text.startswith('"'):
+        return text.strip('"')
+    if text.startswith("<"):
+        return _render(text, state)
+    return _render_reference(text, state)
+
+
+def _strip_html(text: str) -> str:
+    if "<" in text:
+        text = _HTML_TAG.sub(_html_replacement, text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text
+
+
+def _html_replacement(match: re.Match[str]) -> str:
+    name = (match.group(2) or "").lower()
+    if name == "li":
+        return f"{_LINE}- " if not match.group(1) else " "
+    if name in _PARAGRAPH_TAGS:
+        return _PARA
+    if name in _LINE_TAGS:
+        return _LINE
+    if name in ("td", "th"):
+        return " "
+    return ""
+
+
+def _render_code(text: str, state: _State) -> str:
+    """A ``<pre>`` block: inline tags give their literal text, known HTML goes, layout stays."""
+    out = []
+    pos = 0
+    for start, end, name, content in _inline_spans(text) if "{@" in text else ():
+        out.append(text[pos:start])
+        out.append(content if name in ("code", "literal") else _render_inline(name, content, state))
+        pos = end
+    out.append(text[pos:])
+    code = _PRE_HTML_TAG.sub("", "".join(out))
+    if "&" in code:
+        code = html.unescape(code)
+    return _dedent_code(code)
+
+
+def _dedent_code(code: str) -> str:
+    lines = code.expandtabs(4).split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return textwrap.dedent("\n".join(line.rstrip() for line in lines))
+
+
+def _layout(flowed: str, codes: list[str]) -> str:
+    """Collapse white space, turn markers into newlines, put code blocks back."""
+    text = " ".join(flowed.split())
+    if _PARA not in text and _LINE not in text:
+        return text
+    # Spaces next to a marker go; a run of markers is a paragraph break if it holds one, else a line break.
+    for mark in (_PARA, _LINE):
+        text = text.replace(" " + mark, mark).replace(mark + " ", mark)
+    while _LINE + _PARA in text or _PARA + _LINE in text:
+        text = text.replace(_LINE + _PARA, _PARA).replace(_PARA + _LINE, _PARA)
+    for mark in (_PARA, _LINE):
+        while mark + mark in text:
+            text = text.replace(mark + mark, mark)
+    text = text.replace(_PARA, "\n\n").replace(_LINE, "\n").strip("\n")
+    if codes:
+        text = _CODE_BLOCK.sub(lambda m: f"```\n{codes[int(m.group(1))]}\n```", text)
+    return text
