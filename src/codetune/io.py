@@ -19,6 +19,15 @@ from typing import IO, Any
 from codetune.errors import CodetuneError, InputError, LockedError
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()  # read once at import: os.umask is process-wide and not thread-safe to probe
+
+
 def _output_error(path: Path, exc: OSError) -> CodetuneError:
     if exc.errno == errno.ENOSPC:
         return CodetuneError(f"no space left on device while writing {path}", hint="free disk space and rerun")
@@ -41,6 +50,7 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         raise _output_error(target, exc) from exc
     tmp = Path(tmp_name)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual umask-based mode
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding, newline=None) as handle:
             yield handle
             handle.flush()
