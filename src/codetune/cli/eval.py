@@ -1,9 +1,99 @@
-"""`codetune eval`: placeholder until its issue lands."""
+"""`codetune eval`: the tuned model vs its base on the validation set, with an HTML + JSON report."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from codetune.cli.options import ConfigOption, load
+
+ModelOption = typer.Option(
+    None, "--model", "-m", help="Job id, run directory or Vertex endpoint (default: the latest job)."
+)
+LimitOption = typer.Option(
+    None, "--limit", "-n", min=1, help="Validation examples to run (default: testing.eval_limit)."
+)
+JudgeOption = typer.Option(
+    None, "--judge", help="Pairwise judge: base | gemini-2.5-pro | a job id (default: testing.judge_model)."
+)
+OutputOption = typer.Option(None, "--output", "-o", help="Report directory (default: reports/<job>).")
+
+
+def render_table(report: dict[str, Any]) -> Any:
+    """The metric table as a rich Table (tuned, base, difference coloured by direction)."""
+    from rich.table import Table
+
+    from codetune.eval.report import fmt_diff, fmt_value
+
+    sides = report["sides"]
+    table = Table(title=report["title"], title_justify="left")
+    table.add_column("strategy")
+    table.add_column("metric")
+    for side in sides:
+        table.add_column(side, justify="right")
+    if len(sides) == 2:
+        table.add_column("difference", justify="right")
+    table.add_column("n", justify="right")
+    for row in report["table"]:
+        cells = [fmt_value(row.get(side), row["unit"]) for side in sides]
+        if len(sides) == 2:
+            text, css = fmt_diff(row)
+            style = {"better": "green", "worse": "red"}.get(css, "dim")
+            cells.append(f"[{style}]{text}[/]")
+        strategy = row["strategy"].replace("code_", "").replace("_", " ")
+        table.add_row(strategy, row["label"], *cells, str(row["n"]))
+    return table
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    @app.command("eval")
+    def eval_command(
+        model: str = ModelOption,
+        limit: int = LimitOption,
+        judge: str = JudgeOption,
+        output: Path = OutputOption,
+        config_path: Path = ConfigOption,
+    ) -> None:
+        """Score the tuned model and its base on the validation set; write report.html and report.json.
+
+        Answers are saved as they come: rerun the same command to continue an interrupted eval.
+        """
+        from rich.markup import escape
+
+        from codetune.cli.ui import console, err_console, progress_bar
+        from codetune.eval.report import headline
+        from codetune.eval.runner import run_eval
+
+        config = load(config_path)
+        try:
+            with progress_bar(transient=True) as progress:
+                outcome = run_eval(
+                    config, model=model, limit=limit, judge=judge, output=output, progress=progress
+                )
+        except KeyboardInterrupt:
+            err_console.print(
+                "\ninterrupted: the answers so far are saved; rerun the same command to continue"
+            )
+            raise typer.Exit(130) from None
+        report = outcome.report
+        if outcome.resumed:
+            console.print(f"[dim]continued an interrupted eval: {outcome.resumed} saved results reused[/]")
+        console.print(render_table(report))
+        line = headline(report)
+        if line:
+            console.print(line)
+        if report.get("judge"):
+            counts = report["judge"]["tally"]
+            console.print(
+                f"judge {escape(report['judge']['model'])} (both orders): tuned wins [green]{counts['win']}[/], "
+                f"ties {counts['tie']}, loses [red]{counts['loss']}[/]"
+            )
+        drop = (report.get("training") or {}).get("validation_loss")
+        if drop:
+            console.print(
+                f"validation loss {drop['first']:.3f} (step {drop['first_step']}) -> "
+                f"{drop['last']:.3f} (step {drop['last_step']})"
+            )
+        console.print(f"report: [bold]{escape(str(outcome.html))}[/]  (data: {escape(str(outcome.json))})")

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, judging, reports and the chat/eval commands."""

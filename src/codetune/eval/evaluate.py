@@ -1,0 +1,181 @@
+"""The evaluation loop: every sampled validation prompt to the tuned and the base model, scored as it
+comes, optionally judged, saved line by line so an interrupted eval resumes where it stopped.
+
+``results.jsonl`` in the output directory is an append log of finished answers (and judgements); its
+first line names the settings it belongs to. A rerun with the same settings skips what is there; with
+other settings (another model, temperature, sample) it starts over. A line torn by a kill is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codetune.errors import CodetuneError
+from codetune.io import dumps, fingerprint, write_jsonl
+
+if TYPE_CHECKING:
+    from codetune.backends.base import ChatModel, GenerationOptions
+    from codetune.eval.samples import EvalSample
+    from codetune.eval.scoring import ScoreContext
+
+Progress = Callable[[str, int, int | None], None]
+RESULTS_NAME = "results.jsonl"
+JUDGE = "judge"
+
+
+class ResultLog:
+    """``results.jsonl``: a header line with the settings' fingerprint, then one line per finished item."""
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path = path
+        self.key = key
+
+    def load(self) -> list[dict[str, Any]]:
+        """Rows saved for these settings; none (and a fresh file) when the settings differ."""
+        rows: list[dict[str, Any]] = []
+        header_ok = False
+        if self.path.is_file():
+            with open(self.path, encoding="utf-8") as handle:
+                for number, text in enumerate(handle):
+                    try:
+                        row = json.loads(text)
+                    except ValueError:
+                        break  # a line torn by a kill: it and anything after it are redone
+                    if number == 0:
+                        header_ok = row.get("settings") == self.key
+                        if not header_ok:
+                            break
+                        continue
+                    rows.append(row)
+        # Rewrite atomically: drops a torn tail, or starts the file for new settings.
+        write_jsonl(self.path, [{"settings": self.key}, *rows] if header_ok else [{"settings": self.key}])
+        return rows
+
+    def append(self, row: dict[str, Any]) -> None:
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(dumps(row) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+@dataclass
+class Evaluation:
+    samples: list[EvalSample]
+    results: dict[tuple[str, str], dict[str, Any]]  # (sample id, side) -> saved answer row
+    judgements: dict[str, dict[str, Any]]  # sample id -> saved judgement row
+    resumed: int  # rows reused from an earlier, interrupted run
+
+
+def _with_resume_hint(exc: CodetuneError, where: str, path: Path) -> CodetuneError:
+    """The same kind of error, saying where it happened and that finished answers are kept."""
+    message = f"{where}: {exc.message}"
+    hint = (exc.hint + "; " if exc.hint else "") + f"answers so far are kept in {path}: rerun to continue"
+    try:
+        error = type(exc)(message, hint=hint)
+    except TypeError:  # a subclass with another constructor
+        error = CodetuneError(message, hint=hint)
+    error.exit_code = exc.exit_code
+    return error
+
+
+def settings_key(
+    models: dict[str, ChatModel], samples: list[EvalSample], options: GenerationOptions, data_hash: str
+) -> str:
+    """What the saved answers depend on: models, sample, generation options and the data."""
+    return fingerprint(
+        {
+            "models": {side: model.name for side, model in models.items()},
+            "samples": [sample.id for sample in samples],
+            "options": asdict(options),
+            "data": data_hash,
+        }
+    )
+
+
+def evaluate(
+    samples: list[EvalSample],
+    models: dict[str, ChatModel],
+    *,
+    options: GenerationOptions,
+    out_dir: Path,
+    context: ScoreContext,
+    data_hash: str = "",
+    default_system: str | None = None,
+    judge: ChatModel | None = None,
+    judge_options: GenerationOptions | None = None,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Answer, score and (with ``judge`` and two models) judge every sample; resumable (module docstring)."""
+    from codetune.eval.judge import judge_pair
+    from codetune.eval.scoring import score_answer
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log = ResultLog(out_dir / RESULTS_NAME, settings_key(models, samples, options, data_hash))
+    results: dict[tuple[str, str], dict[str, Any]] = {}
+    judgements: dict[str, dict[str, Any]] = {}
+    saved = log.load()
+    for row in saved:
+        if row.get("side") == JUDGE:
+            if judge is not None and row.get("judge") == judge.name:
+                judgements[row["sample"]] = row
+        else:
+            results[(row["sample"], row["side"])] = row
+    resumed = len(results) + len(judgements)
+    sides = list(models)
+    judging = judge is not None and len(sides) == 2
+    total = len(samples) * (len(sides) + (1 if judging else 0))
+    done = 0
+
+    def tick() -> None:
+        if progress is not None:
+            progress("evaluating", done, total)
+
+    tick()
+    for sample in samples:
+        for side in sides:
+            if (sample.id, side) not in results:
+                try:
+                    reply = models[side].generate(
+                        list(sample.prompt), system=sample.system or default_system, options=options
+                    )
+                except CodetuneError as exc:
+                    raise _with_resume_hint(
+                        exc, f"{side} model, validation line {sample.line}", log.path
+                    ) from exc
+                row = {
+                    "sample": sample.id,
+                    "side": side,
+                    "model": models[side].name,
+                    "text": reply.text,
+                    "latency_seconds": round(reply.latency_seconds, 3),
+                    "prompt_tokens": reply.prompt_tokens,
+                    "output_tokens": reply.output_tokens,
+                    "finish_reason": reply.finish_reason,
+                    "scores": score_answer(sample, reply.text, context),
+                }
+                log.append(row)
+                results[(sample.id, side)] = row
+            done += 1
+            tick()
+        if judging and judge is not None and sample.id not in judgements:
+            tuned, base = (results[(sample.id, side)]["text"] for side in sides)
+            verdict = judge_pair(judge, sample, tuned, base, judge_options or options)
+            row = {
+                "sample": sample.id,
+                "side": JUDGE,
+                "judge": judge.name,
+                "outcome": verdict.outcome,
+                "verdicts": list(verdict.verdicts),
+                "replies": list(verdict.replies),
+            }
+            log.append(row)
+            judgements[sample.id] = row
+        if judging:
+            done += 1
+            tick()
+    return Evaluation(samples, results, judgements, resumed)
