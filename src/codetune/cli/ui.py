@@ -64,9 +64,11 @@ def progress_bar(*, transient: bool = False, enabled: bool = True) -> Iterator[P
     tasks: dict[str, int] = {}
 
     def update(stage: str, done: int, total: int | None) -> None:
-        if stage not in tasks:
-            tasks[stage] = progress.add_task(stage, total=total)
-        progress.update(tasks[stage], completed=done, total=total)
+        # "train (loss 1.2)": the text before " (" names the bar, the rest is live detail on it.
+        key = stage.split(" (", 1)[0]
+        if key not in tasks:
+            tasks[key] = progress.add_task(stage, total=total)
+        progress.update(tasks[key], completed=done, total=total, description=stage)
 
     with progress:
         yield update
