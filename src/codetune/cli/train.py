@@ -106,6 +106,16 @@ def _stat_words(stats: dict[str, object]) -> list[str]:
     return words
 
 
+def _bar(done: int, total: int, width: int = 20) -> str:
+    """A text progress bar for the monitor line.
+
+    >>> _bar(5, 20, width=8)
+    '##......'
+    """
+    filled = round(width * min(max(done, 0), total) / total) if total else 0
+    return "#" * filled + "." * (width - filled)  # no brackets: rich would read "[#...]" as a colour
+
+
 def _describe(status: JobStatus, started: float, created_at: str | None = None) -> str:
     from codetune.cli.ui import fmt_seconds
 
@@ -115,7 +125,7 @@ def _describe(status: JobStatus, started: float, created_at: str | None = None) 
     if status.detail:
         parts.append(status.detail)
     if status.step is not None and status.total_steps:
-        parts.append(f"step {status.step}/{status.total_steps}")
+        parts.append(f"{_bar(status.step, status.total_steps)} step {status.step}/{status.total_steps}")
     for key in ("loss", "eval_loss", "tokens_per_second"):
         if key in status.metrics and status.metrics[key] is not None:
             value = status.metrics[key]
@@ -138,6 +148,8 @@ def follow(backend: Backend, record: JobRecord, store: JobStore, poll_interval: 
     from codetune.jobs import wait
 
     started = time.monotonic()
+    # a backend whose status is a local file read (local) polls more often than a remote API allows
+    poll_interval = min(poll_interval, getattr(backend, "max_poll_interval_seconds", poll_interval))
     remote = (
         f", {escape(record.remote_name)}" if record.remote_name and record.remote_name != record.id else ""
     )
@@ -290,6 +302,37 @@ def register(app: typer.Typer) -> None:
         if cancel:
             backend.cancel(record)
         status = follow(backend, record, store, interval or config.training.poll_interval_seconds)
+        report_final(record, status)
+
+    @app.command()
+    def resume(
+        job: str = JobArgument,
+        config_path: Path = ConfigOption,
+        monitor: bool = MonitorOption,
+    ) -> None:
+        """Restart a killed job from its last checkpoint (local backend: step, LR schedule, data position)."""
+        from codetune.backends import get_backend
+        from codetune.cli.ui import console
+        from codetune.errors import JobError
+        from codetune.jobs import JobStore
+
+        config = load(config_path)
+        store = JobStore(config.paths.runs_dir)
+        record = store.find(job)
+        backend = get_backend(record.backend, config)
+        restart = getattr(backend, "resume", None)
+        if restart is None:
+            raise JobError(
+                f"the {record.backend} backend cannot resume a job",
+                hint=f"follow it with: codetune monitor {record.id}",
+            )
+        restart(record)
+        store.save(record)
+        console.print(f"resumed job [bold]{record.id}[/]")
+        if not monitor:
+            console.print(f"follow it with: codetune monitor {record.id}")
+            return
+        status = follow(backend, record, store, config.training.poll_interval_seconds)
         report_final(record, status)
 
     @app.command()
