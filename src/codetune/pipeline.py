@@ -154,29 +154,15 @@ def run_training(
         validation_file=validation if validation.is_file() else None,
     )
     record = _latest_for(store, backend.name, request.fingerprint)
-    status_word = "ran"
     if record is not None and record.state == "SUCCEEDED":
         return StageResult("train", "reused", time.monotonic() - started, {"job": record.id}), record
-    if record is not None and not record.ended:
-        status_word = "resumed"  # a job for this data is running (or its worker died): follow it
-        record.apply(backend.status(record))
-        store.save(record)
-    if record is not None and record.state == "FAILED" and hasattr(backend, "resume"):
-        try:
-            backend.resume(record)  # from its last checkpoint: step, schedule and data position
-            store.save(record)
-            status_word = "resumed"
-        except BackendError:
-            record = None
-        except Exception as exc:  # JobError "nothing to resume": start afresh below
-            from codetune.errors import JobError
-
-            if not isinstance(exc, JobError):
-                raise
-            record = None
-    elif record is not None and record.ended:
-        record = None  # failed without resume support, or cancelled: start a new job
+    status_word = "resumed"
+    if record is not None and record.state == "FAILED" and not _try_resume(backend, record, store):
+        record = None  # failed with nothing to resume from: start afresh
+    elif record is not None and record.state == "CANCELLED":
+        record = None  # the user stopped it on purpose; this run asks for a trained model
     if record is None:
+        status_word = "ran"
         problems = backend.check(request)
         if problems:
             from codetune.errors import ConfigError
@@ -189,9 +175,15 @@ def run_training(
         record = training.submit(backend, request, config, store)
     elif hooks.stage_started:
         hooks.stage_started("train", f"continuing job {record.id}")
-    final = wait(
-        backend, record, store, poll_interval=_poll_interval(config, backend), on_status=hooks.job_status
-    )
+    interval = _poll_interval(config, backend)
+    final = wait(backend, record, store, poll_interval=interval, on_status=hooks.job_status)
+    if final.state == "FAILED" and status_word == "resumed":
+        # The job we picked up was found dead only now (killed moments before this run started):
+        # resume it from its checkpoint, or, with none complete yet, train afresh.
+        if not _try_resume(backend, record, store):
+            status_word = "ran"
+            record = training.submit(backend, request, config, store)
+        final = wait(backend, record, store, poll_interval=interval, on_status=hooks.job_status)
     if final.state != "SUCCEEDED":
         raise BackendError(
             f"training job {record.id} ended {final.state}: {final.error or 'no error message'}",
@@ -199,6 +191,21 @@ def run_training(
         )
     detail = {"job": record.id, "metrics": dict(final.metrics), "stats": dict(final.stats)}
     return StageResult("train", status_word, time.monotonic() - started, detail), record
+
+
+def _try_resume(backend: Backend, record: JobRecord, store: JobStore) -> bool:
+    """Restart a killed job from its last checkpoint when the backend can; False when it cannot."""
+    from codetune.errors import JobError
+
+    resume = getattr(backend, "resume", None)
+    if resume is None:
+        return False
+    try:
+        resume(record)  # step counter, learning-rate schedule and data position come from the checkpoint
+    except JobError:
+        return False
+    store.save(record)
+    return True
 
 
 def _poll_interval(config: Config, backend: Backend) -> float:
