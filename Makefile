@@ -41,5 +41,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy src
 
+# Each benchmark prints its ratios against a baseline measured in the same run (no timed asserts anywhere).
+bench: setup
+	$(BIN)/python bench/bench_extract.py
+	$(BIN)/python bench/bench_prepare.py
+	$(BIN)/python bench/bench_local_training.py
+
 clean:
 	rm -rf runs reports data/processed .pytest_cache

@@ -194,7 +194,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
         if model is None or not key:
             continue
         section_type = model.annotation
-        if not isinstance(section_type, type) or key not in section_type.model_fields:  # type: ignore[attr-defined]
+        if not isinstance(section_type, type) or key not in section_type.model_fields:
             continue
         found.setdefault(section, {})[key] = value
     return found

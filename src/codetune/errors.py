@@ -6,6 +6,8 @@ exit; anything else that escapes is a bug and gets a traceback.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 
 class CodetuneError(Exception):
     """A problem the user can act on. ``hint`` says how."""
@@ -74,7 +76,7 @@ class MissingExtraError(CodetuneError):
         )
 
 
-def require(module: str, extra: str):  # type: ignore[no-untyped-def]
+def require(module: str, extra: str) -> ModuleType:
     """Import ``module`` or raise a :class:`MissingExtraError` naming the extra that provides it."""
     import importlib
 

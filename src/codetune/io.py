@@ -30,7 +30,9 @@ _UMASK = _current_umask()  # read once at import: os.umask is process-wide and n
 
 def _output_error(path: Path, exc: OSError) -> CodetuneError:
     if exc.errno == errno.ENOSPC:
-        return CodetuneError(f"no space left on device while writing {path}", hint="free disk space and rerun")
+        return CodetuneError(
+            f"no space left on device while writing {path}", hint="free disk space and rerun"
+        )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return CodetuneError(
             f"cannot write to {path.parent}: {exc.strerror}",
@@ -117,7 +119,8 @@ def sha256_text(text: str) -> str:
 
 def fingerprint(obj: Any) -> str:
     """A short stable hash of JSON-able data (cache and idempotency keys)."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+    data = json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 @contextlib.contextmanager

@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 TypeKind = Literal["class", "interface", "enum", "record", "annotation"]
-MemberKind = Literal["method", "constructor", "field", "enum_constant", "record_component", "annotation_element"]
+MemberKind = Literal[
+    "method", "constructor", "field", "enum_constant", "record_component", "annotation_element"
+]
 FileStatus = Literal["ok", "partial", "skipped"]
 Role = Literal["user", "model"]
 
@@ -54,7 +56,8 @@ class Member:
     throws: tuple[str, ...] = ()
     body_start_line: int | None = None  # where the body's "{" is; None for abstract/interface methods, fields
     is_compact_constructor: bool = False
-    indent: str = ""  # white space before the declaration on its first line: indent + source is the layout in the file
+    # White space before the declaration on its first line: indent + source is the layout in the file.
+    indent: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ class TypeUnit:
 @dataclass(frozen=True)
 class FileIssue:
     file: str
-    reason: str  # "syntax_error", "not_utf8", "binary", "too_large", "unreadable", "empty", "symlink_loop", ...
+    # "syntax_error", "not_utf8", "binary", "too_large", "unreadable", "empty", "symlink_loop", ...
+    reason: str
     detail: str = ""
     line: int | None = None
 

@@ -32,7 +32,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("training:\n  backend: local\n")
     config = load_config(
-        path, environ={"CODETUNE_TRAINING_BACKEND": "vertex", "CODETUNE_GCP_API_ENDPOINT": "http://127.0.0.1:1"}
+        path,
+        environ={"CODETUNE_TRAINING_BACKEND": "vertex", "CODETUNE_GCP_API_ENDPOINT": "http://127.0.0.1:1"},
     )
     assert config.training.backend == "vertex"
     assert config.gcp.api_endpoint == "http://127.0.0.1:1"

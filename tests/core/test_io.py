@@ -26,8 +26,11 @@ def test_directory_lock_refuses_a_second_holder(tmp_path: Path) -> None:
     from codetune.errors import LockedError
     from codetune.io import directory_lock
 
-    with directory_lock(tmp_path, "first"), pytest.raises(LockedError, match="in use by first"):
-        with directory_lock(tmp_path, "second"):
-            pass
+    with (
+        directory_lock(tmp_path, "first"),
+        pytest.raises(LockedError, match="in use by first"),
+        directory_lock(tmp_path, "second"),
+    ):
+        pass
     with directory_lock(tmp_path, "third"):  # released when the holder leaves
         pass

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
+import tempfile
 import types
 from pathlib import Path
 
@@ -50,3 +54,60 @@ def test_resolve_workers() -> None:
     assert resolve_workers(0, 1000) >= 1
     assert resolve_workers(8, 3) == 3
     assert resolve_workers(1, 1000) == 1
+
+
+def _many_files(root: Path, count: int = 48) -> Path:
+    for number in range(count):
+        (root / f"F{number:02d}.java").write_text(
+            f"/** File {number}. */ class F{number:02d} {{ int n() {{ return {number}; }} }}\n"
+        )
+    return root
+
+
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the test's worker is inherited by fork"
+)
+
+
+@linux_only
+def test_a_worker_that_dies_costs_no_file(tmp_path: Path) -> None:
+    from codetune.extract.discover import find_java_files
+    from codetune.extract.pipeline import _extract_chunk, _run
+
+    root = _many_files(tmp_path)
+    parent = os.getpid()
+
+    def work(chunk, options):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            os._exit(9)  # the child is killed in its first chunk (as the OOM killer would)
+        return _extract_chunk(chunk, options)
+
+    results = list(_run(find_java_files(root), ExtractOptions(workers=2), work, None))
+    assert [r.file for r in results] == [f"F{n:02d}.java" for n in range(48)]
+    assert all(r.status == "ok" and r.types[0].javadoc is not None for r in results)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_consumer_that_stops_early_leaves_no_worker_behind(tmp_path: Path) -> None:
+    root = _many_files(tmp_path)
+    results = extract_files(root, ExtractOptions(workers=2))
+    first = [next(results).file for _ in range(3)]
+    assert first == ["F00.java", "F01.java", "F02.java"]
+    results.close()  # type: ignore[attr-defined]
+    assert multiprocessing.active_children() == []
+    for spool_base in {Path(tempfile.gettempdir()), Path("/dev/shm")}:  # the children's result files
+        assert not list(spool_base.glob("codetune-extract-*"))
+
+
+def test_a_killed_runs_worker_files_are_removed_by_the_next_run() -> None:
+    from codetune.extract.pipeline import _spool_dir
+
+    with _spool_dir() as live:
+        base = Path(live).parent
+        # A pid far above pid_max cannot be alive: the spool of a run that was killed.
+        orphan = base / "codetune-extract-4194305-abc"
+        orphan.mkdir()
+        (orphan / "3.pickle").write_bytes(b"x")
+        with _spool_dir():
+            assert not orphan.exists()
+            assert Path(live).is_dir()  # a living run's spool is left alone

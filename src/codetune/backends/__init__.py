@@ -22,4 +22,4 @@ BACKENDS: Registry[type] = Registry(
 
 def get_backend(name: str, config: Config) -> Backend:
     """An instance of the backend registered as ``name``, configured from ``config``."""
-    return BACKENDS.get(name)(config)  # type: ignore[no-any-return]
+    return BACKENDS.get(name)(config)

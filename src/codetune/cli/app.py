@@ -42,7 +42,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks (also CODETUNE_DEBUG=1)."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
 ) -> None:
     if debug:
         os.environ["CODETUNE_DEBUG"] = "1"
@@ -67,9 +69,9 @@ def main(argv: list[str] | None = None, *, prog_name: str = "codetune") -> None:
     except CodetuneError as exc:
         if _debug():
             raise
-        from codetune.cli.ui import err_console
-
         from rich.markup import escape
+
+        from codetune.cli.ui import err_console
 
         err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
         if exc.hint:

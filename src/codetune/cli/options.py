@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from codetune.config import Config
 
 ConfigOption = typer.Option(
     None, "--config", "-c", help="Config file (default: config/config.yaml when present).", show_default=False
@@ -13,7 +17,7 @@ YesOption = typer.Option(False, "--yes", "-y", help="Confirm uploads and paid jo
 BackendOption = typer.Option(None, "--backend", "-b", help="local | vertex (default: training.backend).")
 
 
-def load(config_path: Path | None, **overrides: dict[str, object]):  # type: ignore[no-untyped-def]
+def load(config_path: Path | None, **overrides: dict[str, object]) -> Config:
     """Load the config with command-line overrides (None values are ignored)."""
     from codetune.config import load_config
 

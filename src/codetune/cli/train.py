@@ -37,6 +37,17 @@ def _setup(config_path: Path | None, backend_name: str | None) -> tuple[Config, 
     return config, get_backend(config.training.backend, config), JobStore(config.paths.runs_dir)
 
 
+def _open_job(config_path: Path | None, job: str) -> tuple[Config, JobStore, JobRecord, Backend]:
+    """The config, the job store, the record ``job`` names (latest when empty) and its backend."""
+    from codetune.backends import get_backend
+    from codetune.jobs import JobStore
+
+    config = load(config_path)
+    store = JobStore(config.paths.runs_dir)
+    record = store.find(job)
+    return config, store, record, get_backend(record.backend, config)
+
+
 def _show_estimate(backend: Backend, request: TuningRequest) -> None:
     from rich.table import Table
 
@@ -292,13 +303,7 @@ def register(app: typer.Typer) -> None:
         interval: float = IntervalOption,
     ) -> None:
         """Follow a job until it ends (resumes from the job record in a fresh shell)."""
-        from codetune.backends import get_backend
-        from codetune.jobs import JobStore
-
-        config = load(config_path)
-        store = JobStore(config.paths.runs_dir)
-        record = store.find(job)
-        backend = get_backend(record.backend, config)
+        config, store, record, backend = _open_job(config_path, job)
         if cancel:
             backend.cancel(record)
         status = follow(backend, record, store, interval or config.training.poll_interval_seconds)
@@ -311,15 +316,10 @@ def register(app: typer.Typer) -> None:
         monitor: bool = MonitorOption,
     ) -> None:
         """Restart a killed job from its last checkpoint (local backend: step, LR schedule, data position)."""
-        from codetune.backends import get_backend
         from codetune.cli.ui import console
         from codetune.errors import JobError
-        from codetune.jobs import JobStore
 
-        config = load(config_path)
-        store = JobStore(config.paths.runs_dir)
-        record = store.find(job)
-        backend = get_backend(record.backend, config)
+        config, store, record, backend = _open_job(config_path, job)
         restart = getattr(backend, "resume", None)
         if restart is None:
             raise JobError(
@@ -342,17 +342,12 @@ def register(app: typer.Typer) -> None:
         yes: bool = YesOption,
     ) -> None:
         """Cancel a running job (it stops being billed; a cancelled job cannot be resumed)."""
-        from codetune.backends import get_backend
         from codetune.cli.ui import console
-        from codetune.jobs import JobStore
 
-        config = load(config_path)
-        store = JobStore(config.paths.runs_dir)
-        record = store.find(job)
+        _, store, record, backend = _open_job(config_path, job)
         if record.ended:
             console.print(f"job {record.id} already ended: {record.state}")
             return
-        backend = get_backend(record.backend, config)
         backend.cancel(record)
         record.apply(backend.status(record))
         store.save(record)

@@ -12,6 +12,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -42,7 +43,9 @@ def confirm(question: str, *, yes: bool, what: str = "this") -> None:
     from rich.prompt import Confirm
 
     if not Confirm.ask(question, console=console, default=False):
-        raise ConfirmationRequired(f"{what} cancelled; nothing was started", hint="rerun and answer y, or pass --yes")
+        raise ConfirmationRequired(
+            f"{what} cancelled; nothing was started", hint="rerun and answer y, or pass --yes"
+        )
 
 
 @contextlib.contextmanager
@@ -61,7 +64,7 @@ def progress_bar(*, transient: bool = False, enabled: bool = True) -> Iterator[P
         console=err_console,
         transient=transient,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def update(stage: str, done: int, total: int | None) -> None:
         # "train (loss 1.2)": the text before " (" names the bar, the rest is live detail on it.

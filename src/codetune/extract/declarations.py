@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
 
 from codetune.extract import members
 from codetune.extract.names import one_line, qualify
@@ -104,16 +105,8 @@ class DeclarationWalker:
 
     def _top_level(self, node: Node, imports: list[str]) -> None:
         view = self.view
-        doc = None
-        for child in node.children:
+        for child, found in self._documented(node):
             kind = child.type
-            if kind == "block_comment":
-                if view.is_doc(child):
-                    doc = child
-                continue
-            if kind == "line_comment":
-                continue
-            found, doc = doc, None
             if kind in TYPE_KINDS:
                 self._type(child, TYPE_KINDS[kind], found, None)
             elif kind == "package_declaration":
@@ -125,6 +118,23 @@ class DeclarationWalker:
                 self.imports = tuple(imports)
             elif kind == "ERROR":
                 self._top_level(child, imports)  # keep the well-formed declarations inside
+
+    def _documented(self, node: Node) -> Iterator[tuple[Node, Node | None]]:
+        """Each child of ``node`` but comments, with the ``/** */`` comment just before it, if any.
+
+        A Javadoc followed by another declaration first documents nothing; ``//`` and ``/* */`` comments
+        in between do not detach it.
+        """
+        is_doc = self.view.is_doc
+        doc = None
+        for child in node.children:
+            kind = child.type
+            if kind == "block_comment":
+                if is_doc(child):
+                    doc = child
+            elif kind != "line_comment":
+                yield child, doc
+                doc = None
 
     def _import(self, node: Node) -> str:
         static = star = False
@@ -250,16 +260,8 @@ class DeclarationWalker:
 
     def _body(self, body: Node, scope: _Scope) -> None:
         view = self.view
-        doc = None
-        for child in body.children:
+        for child, found in self._documented(body):
             kind = child.type
-            if kind == "block_comment":
-                if view.is_doc(child):
-                    doc = child
-                continue
-            if kind == "line_comment":
-                continue
-            found, doc = doc, None
             if kind == "method_declaration":
                 self._callable(child, "method", found, scope, scope.qualified)
             elif kind == "field_declaration" or kind == "constant_declaration":
