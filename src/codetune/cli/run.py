@@ -103,7 +103,7 @@ def _render_summary(summary: RunSummary) -> None:
         f"  chat, side by side with the base model:  codetune test -m {model} -i --compare",
         f"  a larger evaluation:                     codetune eval -m {model} --limit 50",
         "  train longer (a GPU is used if found):   codetune run --max-steps 300",
-        "  Gemini on Vertex AI:                      see the README, 'Training on Vertex AI'",
+        "  Gemini on Vertex AI:                     see the README, 'Training on Vertex AI'",
     ]
     console.print()
     for line in lines:
