@@ -133,3 +133,18 @@ def test_the_console_script_end_to_end_and_help_stays_light(fixture_root: Path, 
     assert (
         subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "[]"
     )
+
+
+def test_ctrl_c_is_one_line_exit_130_and_no_output(
+    fixture_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import codetune.extract.pipeline as pipeline
+
+    def interrupted(*args: object, **kwargs: object) -> list[object]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "_extract_chunk_json", interrupted)  # Ctrl-C in the middle of the work
+    out = tmp_path / "units.jsonl"
+    assert run_cli(["extract", str(fixture_root), "-o", str(out), "--workers", "1"]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"  # typer alone would exit 130 in silence
+    assert not out.exists() and list(tmp_path.iterdir()) == []  # nothing half-written

@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None, *, prog_name: str = "codetune") -> None:
     try:
         result = app(args=argv, prog_name=prog_name, standalone_mode=False)
         if isinstance(result, int) and result:  # outside standalone mode, typer.Exit(n) comes back as n
+            from codetune.cli.ui import interruption_explained
+
+            if result == 130 and not interruption_explained():  # typer turns Ctrl-C into a silent 130
+                print("interrupted", file=sys.stderr)
             sys.exit(result)
     except CodetuneError as exc:
         if _debug():

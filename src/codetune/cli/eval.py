@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         """
         from rich.markup import escape
 
-        from codetune.cli.ui import console, err_console, progress_bar
+        from codetune.cli.ui import console, explain_interruption, progress_bar
         from codetune.eval.report import headline
         from codetune.eval.runner import run_eval
 
@@ -73,8 +73,8 @@ def register(app: typer.Typer) -> None:
                     config, model=model, limit=limit, judge=judge, output=output, progress=progress
                 )
         except KeyboardInterrupt:
-            err_console.print(
-                "\ninterrupted: the answers so far are saved; rerun the same command to continue"
+            explain_interruption(
+                "interrupted: the answers so far are saved; rerun the same command to continue"
             )
             raise typer.Exit(130) from None
         report = outcome.report

@@ -130,7 +130,13 @@ def register(app: typer.Typer) -> None:
         from rich.markup import escape
 
         from codetune.backends import get_backend
-        from codetune.cli.ui import confirm, console, err_console, is_interactive, progress_bar
+        from codetune.cli.ui import (
+            confirm,
+            console,
+            explain_interruption,
+            is_interactive,
+            progress_bar,
+        )
         from codetune.pipeline import RunHooks, run_all
 
         config = load(
@@ -167,8 +173,8 @@ def register(app: typer.Typer) -> None:
                     config, source=source, evaluate=not no_eval, eval_limit=eval_limit, hooks=hooks
                 )
         except KeyboardInterrupt:
-            err_console.print(
-                "\ninterrupted: finished stages are kept and a training job keeps its checkpoints; "
+            explain_interruption(
+                "interrupted: finished stages are kept and a training job keeps its checkpoints; "
                 "rerun `codetune run` to continue"
             )
             raise typer.Exit(130) from None

@@ -155,7 +155,7 @@ def follow(backend: Backend, record: JobRecord, store: JobStore, poll_interval: 
     from rich.live import Live
     from rich.markup import escape
 
-    from codetune.cli.ui import console, err_console, is_interactive
+    from codetune.cli.ui import console, explain_interruption, is_interactive
     from codetune.jobs import wait
 
     started = time.monotonic()
@@ -187,8 +187,8 @@ def follow(backend: Backend, record: JobRecord, store: JobStore, poll_interval: 
 
             final = wait(backend, record, store, poll_interval=poll_interval, on_status=log)
     except KeyboardInterrupt:
-        err_console.print(
-            f"\nstopped monitoring; the job keeps running. Resume with: codetune monitor {record.id}"
+        explain_interruption(
+            f"stopped monitoring; the job keeps running. Resume with: codetune monitor {record.id}"
             f"   (cancel it with: codetune cancel {record.id})"
         )
         raise typer.Exit(130) from None

@@ -31,6 +31,20 @@ def is_interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
+_interruption_explained = False
+
+
+def explain_interruption(message: str) -> None:
+    """Say what Ctrl-C left behind and how to continue; the error boundary then adds nothing."""
+    global _interruption_explained
+    _interruption_explained = True
+    err_console.print(f"\n{message}", highlight=False, soft_wrap=True)
+
+
+def interruption_explained() -> bool:
+    return _interruption_explained
+
+
 def confirm(question: str, *, yes: bool, what: str = "this") -> None:
     """Ask on a terminal; without one, refuse unless ``--yes`` was given (nothing is spent by accident)."""
     if yes:

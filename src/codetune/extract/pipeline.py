@@ -16,7 +16,7 @@ import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -165,7 +165,7 @@ def resolve_workers(requested: int, files: int) -> int:
 
 def _in_process(
     entries: Sequence[SourceEntry], options: ExtractOptions, work: Callable[..., list[T]]
-) -> Iterator[T]:
+) -> Generator[T, None, None]:
     for entry in entries:
         with _gc_paused():
             results = work((entry,), options)
@@ -193,7 +193,7 @@ def _chunks(entries: Sequence[SourceEntry], workers: int) -> list[Sequence[Sourc
 
 def _in_pool(
     entries: Sequence[SourceEntry], options: ExtractOptions, work: Callable[..., list[T]], workers: int
-) -> Iterator[T]:
+) -> Generator[T, None, None]:
     """``workers - 1`` child processes plus this one; results are yielded in order.
 
     Every process takes the next chunk from a shared counter when it is free, so nobody waits for
@@ -294,10 +294,16 @@ def _child(
 ) -> None:
     # Records hold no reference cycles, so the cyclic collector only costs time in a worker.
     gc.disable()
-    while (index := _take(counter, len(chunks))) is not None:
-        with open(os.path.join(spool, f"{index}.pickle"), "wb") as handle:
-            pickle.dump(work(chunks[index], options), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        sender.send_bytes(index.to_bytes(4, "little"))  # one small write: atomic on a shared pipe
+    try:
+        while (index := _take(counter, len(chunks))) is not None:
+            with open(os.path.join(spool, f"{index}.pickle"), "wb") as handle:
+                pickle.dump(work(chunks[index], options), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            sender.send_bytes(index.to_bytes(4, "little"))  # one small write: atomic on a shared pipe
+    except BaseException:
+        # Ctrl-C (the whole process group gets it), a full /dev/shm, a bug: leave quietly, without a
+        # traceback per worker. The parent sees the exit and does the unfinished chunks itself, so a
+        # real error surfaces once, there.
+        os._exit(1)
 
 
 _SPOOL_PREFIX = "codetune-extract-"
