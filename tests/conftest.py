@@ -41,7 +41,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get("CODETUNE_REQUIRE_TOOLS") != "1":
         return
     missing = [tool for tool in ("javac", "chromium", "git") if shutil.which(tool) is None]
-    if not Path("/usr/lib/jvm/openjdk-17/lib/src.zip").is_file():
+    from support.javac import SRC_ZIP
+
+    if not SRC_ZIP.is_file():
         missing.append("openjdk-17-source")
     import importlib.util
 

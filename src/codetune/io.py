@@ -155,3 +155,35 @@ def directory_lock(directory: str | Path, what: str = "codetune") -> Iterator[No
         yield
     finally:
         handle.close()
+
+
+def temp_dir_for_this_process(directory: str | Path, prefix: str) -> str:
+    """A new temporary directory ``<prefix><pid>-*`` under ``directory``, after removing the ones that
+    killed runs left there (SIGKILL, power cut: no cleanup ran), recognised by their dead process id."""
+    remove_orphans(directory, prefix)
+    return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=directory)
+
+
+def remove_orphans(directory: str | Path, prefix: str) -> None:
+    """Remove the ``<prefix><pid>-*`` entries of ``directory`` whose process is gone."""
+    import shutil
+
+    try:
+        names = [name for name in os.listdir(directory) if name.startswith(prefix)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
+
+
+def pid_alive(pid: int) -> bool:
+    """Does process ``pid`` exist (ours or someone else's)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, but belongs to another user
+        return True
+    return True

@@ -22,9 +22,9 @@ from codetune.sources import (
     extract_archive,
     resolve_source,
 )
+from support.javac import SRC_ZIP
 
 JAVA = "package p;\n\npublic class {name} {{\n    int size() {{ return 1; }}\n}}\n"
-JDK_SRC_ZIP = Path("/usr/lib/jvm/openjdk-17/lib/src.zip")
 
 
 def java_files(root: Path) -> list[str]:
@@ -304,9 +304,9 @@ def test_default_cache_dir_follows_xdg(
     assert default_cache_dir() == tmp_path / "home" / ".cache" / "codetune" / "sources"
 
 
-@pytest.mark.skipif(not JDK_SRC_ZIP.is_file(), reason="openjdk-17-source is not installed")
+@pytest.mark.skipif(not SRC_ZIP.is_file(), reason="openjdk-17-source is not installed")
 def test_jdk_src_zip_with_module_prefix(cache: Path) -> None:
-    root = resolve_source(f"{JDK_SRC_ZIP}:java.base/java/util/function", cache_dir=cache)
+    root = resolve_source(f"{SRC_ZIP}:java.base/java/util/function", cache_dir=cache)
     files = java_files(root)
     assert "java.base/java/util/function/Function.java" in files
     assert all(f.startswith("java.base/java/util/function/") for f in files)

@@ -15,7 +15,6 @@ from codetune.config import Config
 HERE = Path(__file__).parent
 PROJECT = HERE / "fixtures" / "project"
 GOLDEN = HERE / "golden"
-JDK_SRC_ZIP = Path("/usr/lib/jvm/openjdk-17/lib/src.zip")
 ALL_STRATEGIES = ["code_explanation", "code_generation", "code_review"]
 
 

@@ -13,12 +13,11 @@ import pytest
 from codetune.dataset.pipeline import prepare
 from codetune.dataset.validate import validate_file
 from codetune.sources import resolve_source
+from support.javac import SRC_ZIP
 
-from .conftest import JDK_SRC_ZIP, make_config
+from .conftest import make_config
 
-pytestmark = pytest.mark.skipif(
-    not JDK_SRC_ZIP.is_file(), reason="needs openjdk-17-source (make system-deps)"
-)
+pytestmark = pytest.mark.skipif(not SRC_ZIP.is_file(), reason="needs openjdk-17-source (make system-deps)")
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +36,7 @@ def check_outputs(out: Path) -> dict:  # type: ignore[type-arg]
 
 
 def test_a_jdk_package_prepares_into_valid_vertex_files(tmp_path: Path, jdk_cache: Path) -> None:
-    root = resolve_source(f"{JDK_SRC_ZIP}:java.base/java/util/concurrent", cache_dir=jdk_cache)
+    root = resolve_source(f"{SRC_ZIP}:java.base/java/util/concurrent", cache_dir=jdk_cache)
     result = prepare(make_config(workers=2), root, tmp_path / "out", source_label="java.util.concurrent")
     manifest = check_outputs(tmp_path / "out")
     counts = result.report["strategies"]
@@ -50,7 +49,7 @@ def test_a_jdk_package_prepares_into_valid_vertex_files(tmp_path: Path, jdk_cach
 
 @pytest.mark.slow
 def test_all_of_java_base_prepares_into_valid_vertex_files(tmp_path: Path, jdk_cache: Path) -> None:
-    root = resolve_source(f"{JDK_SRC_ZIP}:java.base", cache_dir=jdk_cache)
+    root = resolve_source(f"{SRC_ZIP}:java.base", cache_dir=jdk_cache)
     result = prepare(make_config(workers=0), root, tmp_path / "out", source_label="java.base")
     check_outputs(tmp_path / "out")
     report = result.report

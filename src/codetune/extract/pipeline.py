@@ -14,6 +14,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -309,36 +310,19 @@ def _child(
 _SPOOL_PREFIX = "codetune-extract-"
 
 
-def _spool_dir() -> tempfile.TemporaryDirectory[str]:
-    # In memory where Linux offers it (/dev/shm): each file lives for a few milliseconds.
+@contextlib.contextmanager
+def _spool_dir() -> Iterator[str]:
+    """Where the children put their results: in memory where Linux offers it (/dev/shm), since each
+    file lives for a few milliseconds. A spool a killed run left behind is removed here."""
+    from codetune.io import temp_dir_for_this_process
+
     shm = "/dev/shm"
     base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
-    _remove_orphaned_spools(base)
-    return tempfile.TemporaryDirectory(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=base)
-
-
-def _remove_orphaned_spools(base: str) -> None:
-    """Remove what a killed run (SIGKILL, power cut) left behind: spools whose process is gone."""
-    import shutil
-
+    spool = temp_dir_for_this_process(base, _SPOOL_PREFIX)
     try:
-        names = [name for name in os.listdir(base) if name.startswith(_SPOOL_PREFIX)]
-    except OSError:
-        return
-    for name in names:
-        pid = name[len(_SPOOL_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _process_exists(int(pid)):
-            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists, but belongs to someone else
-        return True
-    return True
+        yield spool
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
 
 
 def _load(spool_file: str) -> Any:

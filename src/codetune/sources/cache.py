@@ -13,11 +13,11 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from codetune.errors import CodetuneError
+from codetune.io import temp_dir_for_this_process
 
 # (stage, done, total or None) -> None, as ``cli.ui.progress_bar`` yields.
 Progress = Callable[[str, int, int | None], None]
@@ -58,8 +58,7 @@ def building(final: Path) -> Iterator[Path]:
     parent = final.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        _remove_dead_partials(parent)
-        partial = Path(tempfile.mkdtemp(prefix=f"{_PARTIAL_PREFIX}{os.getpid()}-", dir=parent))
+        partial = Path(temp_dir_for_this_process(parent, _PARTIAL_PREFIX))
     except OSError as exc:
         raise cache_error(parent, exc) from exc
     try:
@@ -75,23 +74,6 @@ def building(final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-
-
-def _remove_dead_partials(parent: Path) -> None:
-    for entry in parent.glob(f"{_PARTIAL_PREFIX}*"):
-        pid_text = entry.name[len(_PARTIAL_PREFIX) :].split("-", 1)[0]
-        if pid_text.isdigit() and not _pid_alive(int(pid_text)):
-            shutil.rmtree(entry, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def write_manifest(directory: Path, manifest: Mapping[str, object]) -> None:
