@@ -3,14 +3,15 @@
     .venv/bin/python bench/bench_extract.py                 # java.base from the JDK's src.zip
     .venv/bin/python bench/bench_extract.py --source DIR    # any source tree
 
-Prints, from one run over the same files:
+Prints, from one run over the same files (each measured in several interleaved rounds; the best
+of each is compared, since a shared machine only ever makes a run slower):
   bare parse        read + tree-sitter parse of every file, one core (the floor)
   records x1 / x2   ``extract_files`` (FileResult records with parsed Javadoc) with 1 and 2 workers
   jsonl x1 / x2     ``extract_to_jsonl`` (what ``codetune extract`` runs) with 1 and 2 workers
 and the ratios the extractor is held to: records x1 / bare parse <= 2.0, and x1 / x2 >= 1.8; plus
-whether the 1- and 2-worker outputs are byte-identical. CPU seconds are printed beside wall seconds:
-on a shared machine the wall clock of the 2-worker runs depends on what else is running (the load
-average is printed first).
+whether the 1- and 2-worker outputs are byte-identical. Beside the ratios of the best times: those
+of the medians, and those of the CPU seconds of the busiest process (which other load on the
+machine disturbs less than the wall clock).
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 SRC_ZIP = Path("/usr/lib/jvm/openjdk-17/lib/src.zip")
 
 
@@ -43,17 +48,35 @@ def cpu_seconds() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
-def timed(label: str, run: Callable[[], object]) -> tuple[float, float, object]:
-    """Run once; print wall and CPU seconds. With one worker process beside this one, the busier of
-    the two is what the wall clock would show on an otherwise idle machine: printed as "busiest"."""
+@dataclass
+class Timing:
+    """Wall seconds of each round, and the CPU seconds of the busiest process in each."""
+
+    wall: list[float] = field(default_factory=list)
+    busiest: list[float] = field(default_factory=list)
+
+    @property
+    def best(self) -> float:
+        return min(self.wall)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def best_cpu(self) -> float:
+        return min(self.busiest)
+
+
+def timed(timing: Timing, run: Callable[[], T]) -> T:
+    """Run once and record it. With a worker process beside this one, the busier of the two is
+    what the wall clock would show on an otherwise idle machine."""
     (own, children), wall = cpu_seconds(), time.perf_counter()
     value = run()
-    wall = time.perf_counter() - wall
+    timing.wall.append(time.perf_counter() - wall)
     own_after, children_after = cpu_seconds()
-    own, children = own_after - own, children_after - children
-    busiest = f"  busiest process {max(own, children):6.2f} s" if children > 0.05 else ""
-    print(f"  {label:<12} {wall:7.2f} s wall  {own + children:7.2f} s cpu{busiest}", flush=True)
-    return wall, max(own, children) if children > 0.05 else own, value
+    timing.busiest.append(max(own_after - own, children_after - children))
+    return value
 
 
 def main() -> int:
@@ -61,6 +84,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--source", type=Path, help="source tree (default: java.base from the JDK's src.zip)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of all five runs (default 3)")
     args = parser.parse_args()
 
     from codetune.extract import ExtractOptions, extract_files, extract_to_jsonl
@@ -103,21 +127,44 @@ def main() -> int:
             out = Path(tmp) / f"units-{workers}.jsonl"
             return lambda: (extract_to_jsonl(root, out, ExtractOptions(workers=workers)), out.read_bytes())[1]
 
-        bare_wall, bare_cpu, _ = timed("bare parse", bare)
-        r1_wall, r1_cpu, r1 = timed("records x1", records(1))
-        r2_wall, r2_busiest, r2 = timed("records x2", records(2))
-        j1_wall, j1_cpu, j1 = timed("jsonl x1", jsonl(1))
-        j2_wall, j2_busiest, j2 = timed("jsonl x2", jsonl(2))
+        runs: dict[str, Callable[[], object]] = {
+            "bare parse": bare,
+            "records x1": records(1),
+            "records x2": records(2),
+            "jsonl x1": jsonl(1),
+            "jsonl x2": jsonl(2),
+        }
+        timings = {label: Timing() for label in runs}
+        outputs: dict[str, set[object]] = {label: set() for label in runs}
+        # Rounds interleave the five runs, so that a slow spell of a shared machine touches all of
+        # them alike; the best of each is its time with the least interference.
+        print(f"{'round':<12}" + "".join(f"{label:>13}" for label in runs))
+        for round_number in range(1, args.rounds + 1):
+            for label, run in runs.items():
+                outputs[label].add(timed(timings[label], run))
+            print(f"{round_number:<12}" + "".join(f"{timings[label].wall[-1]:12.2f}s" for label in runs))
+        print(f"{'best':<12}" + "".join(f"{timings[label].best:12.2f}s" for label in runs))
+        print(f"{'median':<12}" + "".join(f"{timings[label].median:12.2f}s" for label in runs))
 
-    print("ratios (wall clock; in brackets from CPU seconds, which other load on the machine disturbs less)")
-    print(f"  records x1 / bare parse  {r1_wall / bare_wall:5.2f}  [{r1_cpu / bare_cpu:.2f}]  target <= 2.0")
-    print(f"  records x1 / x2          {r1_wall / r2_wall:5.2f}  [{r1_cpu / r2_busiest:.2f}]  target >= 1.8")
-    print(f"  jsonl x1 / bare parse    {j1_wall / bare_wall:5.2f}  [{j1_cpu / bare_cpu:.2f}]")
-    print(f"  jsonl x1 / x2            {j1_wall / j2_wall:5.2f}  [{j1_cpu / j2_busiest:.2f}]  target >= 1.8")
+    def ratio(numerator: str, denominator: str) -> str:
+        top, bottom = timings[numerator], timings[denominator]
+        return (
+            f"{top.best / bottom.best:5.2f}  (median {top.median / bottom.median:.2f},"
+            f" cpu of the busiest process {top.best_cpu / bottom.best_cpu:.2f})"
+        )
+
+    print("ratios of the best times")
+    print(f"  records x1 / bare parse  {ratio('records x1', 'bare parse')}  target <= 2.0")
+    print(f"  records x1 / x2          {ratio('records x1', 'records x2')}  target >= 1.8")
+    print(f"  jsonl x1 / bare parse    {ratio('jsonl x1', 'bare parse')}")
+    print(f"  jsonl x1 / x2            {ratio('jsonl x1', 'jsonl x2')}  target >= 1.8")
+    same_records = len(outputs["records x1"] | outputs["records x2"]) == 1
+    same_jsonl = len(outputs["jsonl x1"] | outputs["jsonl x2"]) == 1
     print(
-        f"  same output with 1 and 2 workers: records {'yes' if r1 == r2 else 'NO'}, jsonl {'yes' if j1 == j2 else 'NO'}"
+        f"  same output with 1 and 2 workers in every round: records {'yes' if same_records else 'NO'},"
+        f" jsonl {'yes' if same_jsonl else 'NO'}"
     )
-    return 0 if r1 == r2 and j1 == j2 else 1
+    return 0 if same_records and same_jsonl else 1
 
 
 if __name__ == "__main__":

@@ -8,10 +8,14 @@ returns records; a declaration containing a syntax error is left out and noted i
 from __future__ import annotations
 
 from codetune.extract.names import callable_id, compact_type, one_line
-from codetune.extract.source_view import COMMENTS, Node, SourceView
+from codetune.extract.source_view import COMMENTS, Node, SourceView, shared
 from codetune.records import Member, MemberKind, Parameter
 
 _BODIES = frozenset(("block", "constructor_body"))
+# One Parameter object per (name, type) in a process, as for source_view.shared: "int index" is
+# written in many signatures. Cleared when full.
+_PARAMETERS: dict[tuple[str, str], Parameter] = {}
+_PARAMETERS_LIMIT = 50_000
 
 
 def callable_member(
@@ -77,6 +81,7 @@ def callable_member(
         type_text = one_line(view.text(return_type))
         if dims is not None:
             type_text += compact_type(view.text(dims))  # "int f()[]" returns int[]
+        type_text = shared(type_text)
     start = node.start_byte
     member = Member(
         kind=kind,
@@ -139,7 +144,13 @@ def parameter(view: SourceView, param: Node) -> Parameter | None:
         type_text += compact_type(view.text(dims))  # "int b[]" is an int[] parameter
     if kind == "spread_parameter":
         type_text += "..."
-    return Parameter(name=view.text(name_node), type=type_text)
+    key = (view.text(name_node), type_text)
+    found = _PARAMETERS.get(key)
+    if found is None:
+        if len(_PARAMETERS) >= _PARAMETERS_LIMIT:
+            _PARAMETERS.clear()
+        _PARAMETERS[key] = found = Parameter(*key)
+    return found
 
 
 def field_members(view: SourceView, node: Node, doc: Node | None, owner: str) -> list[Member]:
@@ -163,7 +174,7 @@ def field_members(view: SourceView, node: Node, doc: Node | None, owner: str) ->
     if type_node is None:
         return []
     keywords, annotations, mods_doc = view.modifiers(mods)
-    type_text = one_line(view.text(type_node))
+    type_text = shared(one_line(view.text(type_node)))
     javadoc = view.javadoc(doc or mods_doc or inner_doc)
     source = view.text(node)
     start_line, end_line = node.start_point[0] + 1, node.end_point[0] + 1

@@ -6,7 +6,7 @@ Shared by the type walker (:mod:`codetune.extract.declarations`) and the member 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from codetune.extract.javadoc import parse_javadoc
 from codetune.extract.names import one_line
@@ -16,6 +16,24 @@ Node = Any  # a tree-sitter Node
 
 COMMENTS = frozenset(("line_comment", "block_comment"))
 ANNOTATIONS = frozenset(("marker_annotation", "annotation"))
+
+# Equal small values (modifier and annotation lists, indents, types) are made one object per
+# process: records take less memory, and a worker's pickled results carry each only once per chunk
+# (pickle refers back to an object it has written), which makes them quicker to hand over.
+# Cleared when full, so memory stays flat however big the codebase.
+_SHARED: dict[Any, Any] = {}
+_SHARED_LIMIT = 100_000
+T = TypeVar("T")
+
+
+def shared(value: T) -> T:
+    """The one object equal to ``value`` (an immutable value: a string or a tuple of strings)."""
+    found = _SHARED.get(value)
+    if found is None:
+        if len(_SHARED) >= _SHARED_LIMIT:
+            _SHARED.clear()
+        _SHARED[value] = found = value
+    return found
 
 
 class SourceView:
@@ -50,7 +68,7 @@ class SourceView:
         """The white space before ``start`` on its line ("" when code precedes it there)."""
         line_start = self.data.rfind(b"\n", 0, start) + 1
         prefix = self.range(line_start, start)
-        return prefix if not prefix.strip() else ""
+        return shared(prefix) if not prefix.strip() else ""
 
     def modifiers(self, mods: Node | None) -> tuple[tuple[str, ...], tuple[str, ...], Node | None]:
         """Keywords, annotations, and a Javadoc written after the annotations, if any."""
@@ -68,7 +86,7 @@ class SourceView:
                     doc = child
             elif kind != "line_comment":
                 keywords.append(kind)  # anonymous keyword nodes are named by their text
-        return tuple(keywords), tuple(annotations), doc
+        return shared(tuple(keywords)), shared(tuple(annotations)) if annotations else (), doc
 
     def doc_before(self, node: Node) -> Node | None:
         """The nearest Javadoc among the comments right before ``node`` (javac's rule)."""
