@@ -178,6 +178,14 @@ def test_comment_layouts() -> None:
     assert parse_javadoc(raw).raw == raw
 
 
+def test_control_characters_in_a_comment_are_not_taken_for_structure() -> None:
+    # The renderer marks paragraphs, lines and code with control characters; a comment's own go first.
+    parsed = parse_javadoc(doc("One\x01two\x02three <p>four\x03\x04.", "@param a b\x01c"))
+    assert parsed.description == "Onetwothree\n\nfour."
+    assert parsed.params == {"a": "bc"}
+    assert "\x01" in parsed.raw  # the raw comment stays as written
+
+
 @pytest.mark.parametrize(
     ("text", "summary"),
     [

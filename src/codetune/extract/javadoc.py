@@ -19,12 +19,16 @@ import textwrap
 
 from codetune.records import Javadoc
 
-# Markers that cannot occur in source text (private-use code points) stand for structure while
-# white space is collapsed, then become newlines and fenced code.
-_PARA = "\ue000"
-_LINE = "\ue001"
-_CODE_OPEN = "\ue002"
-_CODE_CLOSE = "\ue003"
+# Markers stand for structure while white space is collapsed, then become newlines and fenced code.
+# They are ASCII control characters, which a comment never needs (any in one are removed first), so
+# that the text of an ASCII comment stays ASCII: Python's string operations are fastest on it.
+_PARA = "\x01"
+_LINE = "\x02"
+_CODE_OPEN = "\x03"
+_CODE_CLOSE = "\x04"
+_SPACE_PARA, _PARA_SPACE, _SPACE_LINE, _LINE_SPACE = f" {_PARA}", f"{_PARA} ", f" {_LINE}", f"{_LINE} "
+_LINE_PARA, _PARA_LINE, _PARA_PARA, _LINE_LINE = _LINE + _PARA, _PARA + _LINE, _PARA * 2, _LINE * 2
+_MARKERS = re.compile(f"[{_PARA}{_LINE}{_CODE_OPEN}{_CODE_CLOSE}]")
 
 # Both start with a literal newline, which the regex engine searches for quickly.
 _LEADING_STARS = re.compile(r"\n[ \t]*\*+ ?")
@@ -160,6 +164,8 @@ def _comment_body(raw: str) -> str:
         body = body[:-2]
     if body.startswith("*"):
         body = body.lstrip("*")  # a "/*****" banner
+    if _PARA in body or _LINE in body or _CODE_OPEN in body or _CODE_CLOSE in body:
+        body = _MARKERS.sub("", body)
     return _LEADING_STARS.sub("\n", body)
 
 
@@ -209,8 +215,10 @@ def _split_block_tags(body: str) -> tuple[int, list[tuple[str, str]]]:
         return len(body), []
     body = "\n" + body  # so that a tag on the first line starts a line too; offsets are shifted by one
     starts = list(_BLOCK_TAG.finditer(body))
-    if starts and ("{@" in body or "<pre" in body or "<PRE" in body):
-        starts = [m for m in starts if not _protected(body, m.start(1))]
+    if starts:
+        inline, pre = "{@" in body, "<pre" in body or "<PRE" in body
+        if inline or pre:
+            starts = [m for m in starts if not _protected(body, m.start(1), inline, pre)]
     if not starts:
         return len(body) - 1, []
     blocks = []
@@ -220,17 +228,21 @@ def _split_block_tags(body: str) -> tuple[int, list[tuple[str, str]]]:
     return starts[0].start(), blocks
 
 
-def _protected(body: str, pos: int) -> bool:
-    """Is ``pos`` inside an inline tag or a ``<pre>`` block (where ``@`` starts no block tag)?"""
-    opened = body.rfind("{@", 0, pos)
-    if opened != -1:
-        between = body[opened:pos]
-        if between.count("{") > between.count("}"):
+def _protected(body: str, pos: int, inline: bool = True, pre: bool = True) -> bool:
+    """Is ``pos`` inside an inline tag or a ``<pre>`` block (where ``@`` starts no block tag)?
+
+    ``inline`` and ``pre`` say whether the body holds any inline tag or ``<pre>`` at all.
+    """
+    if inline:
+        opened = body.rfind("{@", 0, pos)
+        if opened != -1 and body.count("{", opened, pos) > body.count("}", opened, pos):
             return True
-    pre = body.rfind("<pre", 0, pos)
-    if pre == -1:
-        pre = body.rfind("<PRE", 0, pos)
-    return pre != -1 and body.rfind("</pre", pre, pos) == -1 and body.rfind("</PRE", pre, pos) == -1
+    if not pre:
+        return False
+    start = body.rfind("<pre", 0, pos)
+    if start == -1:
+        start = body.rfind("<PRE", 0, pos)
+    return start != -1 and body.rfind("</pre", start, pos) == -1 and body.rfind("</PRE", start, pos) == -1
 
 
 def _render(text: str, state: _State) -> str:
@@ -386,17 +398,26 @@ def _dedent_code(code: str) -> str:
 def _layout(flowed: str, codes: list[str]) -> str:
     """Collapse white space, turn markers into newlines, put code blocks back."""
     text = " ".join(flowed.split())
-    if _PARA not in text and _LINE not in text:
+    para, line = _PARA in text, _LINE in text
+    if not para and not line:
         return text
-    # Spaces next to a marker go; a run of markers is a paragraph break if it holds one, else a line break.
-    for mark in (_PARA, _LINE):
-        text = text.replace(" " + mark, mark).replace(mark + " ", mark)
-    while _LINE + _PARA in text or _PARA + _LINE in text:
-        text = text.replace(_LINE + _PARA, _PARA).replace(_PARA + _LINE, _PARA)
-    for mark in (_PARA, _LINE):
-        while mark + mark in text:
-            text = text.replace(mark + mark, mark)
-    text = text.replace(_PARA, "\n\n").replace(_LINE, "\n").strip("\n")
+    # Spaces next to a marker go; a run of markers is a paragraph break if it holds one, else a line
+    # break. (Most texts hold one kind of marker only: the other kind's passes are skipped.)
+    if para:
+        text = text.replace(_SPACE_PARA, _PARA).replace(_PARA_SPACE, _PARA)
+    if line:
+        text = text.replace(_SPACE_LINE, _LINE).replace(_LINE_SPACE, _LINE)
+        if para:
+            while _LINE_PARA in text or _PARA_LINE in text:
+                text = text.replace(_LINE_PARA, _PARA).replace(_PARA_LINE, _PARA)
+        while _LINE_LINE in text:
+            text = text.replace(_LINE_LINE, _LINE)
+        text = text.replace(_LINE, "\n")
+    if para:
+        while _PARA_PARA in text:
+            text = text.replace(_PARA_PARA, _PARA)
+        text = text.replace(_PARA, "\n\n")
+    text = text.strip("\n")
     if codes:
         text = _CODE_BLOCK.sub(lambda m: f"```\n{codes[int(m.group(1))]}\n```", text)
     return text
