@@ -84,7 +84,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--source", type=Path, help="source tree (default: java.base from the JDK's src.zip)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of all five runs (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of all five runs (default 5)")
     args = parser.parse_args()
 
     from codetune.extract import ExtractOptions, extract_files, extract_to_jsonl

@@ -57,7 +57,15 @@ def record(cls: type[R]) -> type[R]:
     built.__init__ = init
     names = [spec.name for spec in fields(built)]
     values = attrgetter(*names) if len(names) > 1 else lambda self: (getattr(self, names[0]),)
-    built.__reduce__ = lambda self: (type(self), values(self))
+
+    def reduce(self: Any) -> tuple[type, tuple[Any, ...]]:
+        # __init__ writes every field, in order, into the instance dict: its values are the
+        # arguments, cheaper to collect than field by field. Anything else set on the instance
+        # (nothing in codetune does) falls back to reading the fields by name.
+        state = tuple(self.__dict__.values())
+        return type(self), state if len(state) == len(names) else values(self)
+
+    built.__reduce__ = reduce
     return built
 
 

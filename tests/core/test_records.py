@@ -51,6 +51,12 @@ def test_pickle_and_copy_round_trip_real_records() -> None:
     assert b"qualified_name" not in pickle.dumps(result.types[0])
 
 
+def test_a_record_with_an_extra_attribute_still_pickles_by_its_fields() -> None:
+    parameter = Parameter("index", "int")
+    object.__setattr__(parameter, "note", "set after __init__")
+    assert pickle.loads(pickle.dumps(parameter)) == Parameter("index", "int")
+
+
 @record
 class Single:
     value: str
