@@ -79,3 +79,15 @@ def test_equal_parameters_are_one_object_so_pickle_writes_them_once() -> None:
     second = parameter_list(view, methods[1].child_by_field_name("parameters"))
     assert first[0] == second[0] == Parameter("index", "int")
     assert first[0] is second[0]
+
+
+def test_shared_values_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from codetune.extract import source_view
+
+    monkeypatch.setattr(source_view, "_SHARED", {})
+    monkeypatch.setattr(source_view, "_SHARED_LIMIT", 10)
+    first = source_view.shared(("public", "static"))
+    assert source_view.shared(("public", "static")) is first
+    for number in range(25):
+        source_view.shared(f"type{number}")
+    assert len(source_view._SHARED) <= 10  # cleared when full: memory stays flat on any codebase
