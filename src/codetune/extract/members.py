@@ -8,14 +8,13 @@ returns records; a declaration containing a syntax error is left out and noted i
 from __future__ import annotations
 
 from codetune.extract.names import callable_id, compact_type, one_line
-from codetune.extract.source_view import COMMENTS, Node, SourceView, shared
+from codetune.extract.source_view import COMMENTS, Node, SourceView, remember, shared
 from codetune.records import Member, MemberKind, Parameter
 
 _BODIES = frozenset(("block", "constructor_body"))
-# One Parameter object per (name, type) in a process, as for source_view.shared: "int index" is
-# written in many signatures. Cleared when full.
+# One Parameter object per (name, type) in a process, as source_view.shared does for other values:
+# "int index" is written in many signatures.
 _PARAMETERS: dict[tuple[str, str], Parameter] = {}
-_PARAMETERS_LIMIT = 50_000
 
 
 def callable_member(
@@ -146,11 +145,7 @@ def parameter(view: SourceView, param: Node) -> Parameter | None:
         type_text += "..."
     key = (view.text(name_node), type_text)
     found = _PARAMETERS.get(key)
-    if found is None:
-        if len(_PARAMETERS) >= _PARAMETERS_LIMIT:
-            _PARAMETERS.clear()
-        _PARAMETERS[key] = found = Parameter(*key)
-    return found
+    return found if found is not None else remember(_PARAMETERS, key, Parameter(*key))
 
 
 def field_members(view: SourceView, node: Node, doc: Node | None, owner: str) -> list[Member]:

@@ -17,23 +17,27 @@ Node = Any  # a tree-sitter Node
 COMMENTS = frozenset(("line_comment", "block_comment"))
 ANNOTATIONS = frozenset(("marker_annotation", "annotation"))
 
-# Equal small values (modifier and annotation lists, indents, types) are made one object per
-# process: records take less memory, and a worker's pickled results carry each only once per chunk
-# (pickle refers back to an object it has written), which makes them quicker to hand over.
-# Cleared when full, so memory stays flat however big the codebase.
+# Equal small values (modifier and annotation lists, indents, types, parameters) are made one object
+# per process: records take less memory, and a worker's pickled results carry each only once per
+# chunk (pickle refers back to an object it has written), which makes them quicker to hand over.
 _SHARED: dict[Any, Any] = {}
-_SHARED_LIMIT = 100_000
-T = TypeVar("T")
+_SHARED_LIMIT = 100_000  # entries per cache; a full cache is emptied, so memory stays flat
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-def shared(value: T) -> T:
+def shared(value: V) -> V:
     """The one object equal to ``value`` (an immutable value: a string or a tuple of strings)."""
     found = _SHARED.get(value)
-    if found is None:
-        if len(_SHARED) >= _SHARED_LIMIT:
-            _SHARED.clear()
-        _SHARED[value] = found = value
-    return found
+    return found if found is not None else remember(_SHARED, value, value)
+
+
+def remember(cache: dict[K, V], key: K, value: V) -> V:
+    """Keep ``value`` under ``key`` and return it (emptying the cache first when it is full)."""
+    if len(cache) >= _SHARED_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 class SourceView:
