@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support.tiny_model import tiny_model  # noqa: F401 - fixture
+from support.tiny_model import tiny_model, write_training_config  # noqa: F401 - fixture
 
 SYSTEM = "You are an expert Java developer."
 
@@ -68,24 +68,6 @@ def project(
     write_rows(tmp_path / "data/processed/validation.jsonl", example_rows(6, offset=5))
 
     def make(**local: object) -> Path:
-        import yaml
-
-        settings = {
-            "base_model": str(tiny_model),
-            "max_steps": 6,
-            "batch_size": 4,
-            "max_length": 256,
-            "eval_steps": 3,
-            "save_steps": 2,
-            "learning_rate": 0.01,
-            **local,
-        }
-        config = {
-            "training": {"backend": "local", "epochs": 1, "adapter_size": 4, "poll_interval_seconds": 0.2},
-            "local": settings,
-        }
-        path = tmp_path / "config.yaml"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        return path
+        return write_training_config(tmp_path / "config.yaml", tiny_model, local)
 
     return make

@@ -18,6 +18,7 @@ from codetune.backends.local.rundir import RunDir
 from codetune.config import load_config
 from codetune.jobs import JobRecord, JobStore
 from codetune.records import Message
+from support.tiny_model import write_training_config
 
 TIMEOUT = 240.0
 
@@ -75,27 +76,12 @@ def finished(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def _config(root: Path, tiny_model: Path, **local: object) -> Path:
-    import yaml
-
-    settings = {
-        "base_model": str(tiny_model),
-        "max_steps": 6,
-        "batch_size": 4,
-        "max_length": 256,
-        "eval_steps": 3,
-        "save_steps": 2,
-        "learning_rate": 0.01,
-        "cache_dir": str(root / "cache"),
-        **local,
-    }
-    config = {
-        "training": {"backend": "local", "epochs": 1, "adapter_size": 4, "poll_interval_seconds": 0.2},
-        "local": settings,
-        "paths": {"runs_dir": str(root / "runs")},
-    }
-    path = root / "config.yaml"
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    return path
+    return write_training_config(
+        root / "config.yaml",
+        tiny_model,
+        {"cache_dir": str(root / "cache"), **local},
+        {"paths": {"runs_dir": str(root / "runs")}},
+    )
 
 
 def test_a_job_trains_saves_and_reports(finished, tiny_model: Path) -> None:

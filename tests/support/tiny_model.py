@@ -92,3 +92,31 @@ def tiny_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     if not _is_current(directory):
         build_tiny_model(directory)
     return directory
+
+
+def write_training_config(
+    path: Path, model: Path, local: dict[str, object], extra: dict[str, object] | None = None
+) -> Path:
+    """A config.yaml training ``model`` on the local backend in a few quick steps.
+
+    ``local`` overrides the ``local:`` settings; ``extra`` adds top-level sections (``paths``, ...).
+    """
+    import yaml
+
+    settings = {
+        "base_model": str(model),
+        "max_steps": 6,
+        "batch_size": 4,
+        "max_length": 256,
+        "eval_steps": 3,
+        "save_steps": 2,
+        "learning_rate": 0.01,
+        **local,
+    }
+    config = {
+        "training": {"backend": "local", "epochs": 1, "adapter_size": 4, "poll_interval_seconds": 0.2},
+        "local": settings,
+        **(extra or {}),
+    }
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path

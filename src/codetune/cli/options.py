@@ -15,6 +15,12 @@ ConfigOption = typer.Option(
 )
 YesOption = typer.Option(False, "--yes", "-y", help="Confirm uploads and paid jobs without asking.")
 BackendOption = typer.Option(None, "--backend", "-b", help="local | vertex (default: training.backend).")
+SourceOption = typer.Option(
+    None,
+    "--source",
+    "-s",
+    help="Java sources: a directory, a .zip/.jar of sources, or a git URL (default: data.source).",
+)
 
 
 def load(config_path: Path | None, **overrides: dict[str, object]) -> Config:

@@ -7,14 +7,8 @@ from typing import Any
 
 import typer
 
-from codetune.cli.options import ConfigOption, load
+from codetune.cli.options import ConfigOption, SourceOption, load
 
-SourceOption = typer.Option(
-    None,
-    "--source",
-    "-s",
-    help="Java sources: a directory, a .zip/.jar of sources, or a git URL (default: data.source).",
-)
 OutputOption = typer.Option(None, "--output", "-o", help="Output directory (default: data.output).")
 StrategyOption = typer.Option(
     None,

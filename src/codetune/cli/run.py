@@ -7,18 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from codetune.cli.options import BackendOption, ConfigOption, YesOption, load
+from codetune.cli.options import BackendOption, ConfigOption, SourceOption, YesOption, load
 
 if TYPE_CHECKING:
     from codetune.backends.base import JobStatus
     from codetune.pipeline import RunSummary
 
-SourceOption = typer.Option(
-    None,
-    "--source",
-    "-s",
-    help="Java sources: a directory, a .zip of sources, or a git URL (default: data.source).",
-)
 OutputOption = typer.Option(None, "--output", "-o", help="Prepared data directory (default: data.output).")
 NoEvalOption = typer.Option(False, "--no-eval", help="Stop after training.")
 LimitOption = typer.Option(
