@@ -8,18 +8,22 @@ of each is compared, since a shared machine only ever makes a run slower):
   bare parse        read + tree-sitter parse of every file, one core (the floor)
   records x1 / x2   ``extract_files`` (FileResult records with parsed Javadoc) with 1 and 2 workers
   jsonl x1 / x2     ``extract_to_jsonl`` (what ``codetune extract`` runs) with 1 and 2 workers
+  records x1 pure   records x1 by the pure-Python extractor (a fresh process with
+                    CODETUNE_PURE_PYTHON=1), to show what the compiled one buys
 and the ratios the extractor is held to: records x1 / bare parse <= 2.0, and x1 / x2 >= 1.8; plus
-whether the 1- and 2-worker outputs are byte-identical. Beside the ratios of the best times: those
-of the medians, and those of the CPU seconds of the busiest process (which other load on the
-machine disturbs less than the wall clock).
+whether the outputs are the same (1 and 2 workers, compiled and pure). Beside the ratios of the
+best times: those of the medians, and those of the CPU seconds of the busiest process (which other
+load on the machine disturbs less than the wall clock).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -68,7 +72,15 @@ class Timing:
         return min(self.busiest)
 
 
-def timed(timing: Timing, run: Callable[[], T]) -> T:
+@dataclass
+class TimedInside:
+    """What a run in another process returns: its value, and its time measured there."""
+
+    value: object
+    seconds: float
+
+
+def timed(timing: Timing, run: Callable[[], T]) -> T | object:
     """Run once and record it. With a worker process beside this one, the busier of the two is
     what the wall clock would show on an otherwise idle machine."""
     (own, children), wall = cpu_seconds(), time.perf_counter()
@@ -76,7 +88,34 @@ def timed(timing: Timing, run: Callable[[], T]) -> T:
     timing.wall.append(time.perf_counter() - wall)
     own_after, children_after = cpu_seconds()
     timing.busiest.append(max(own_after - own, children_after - children))
+    if isinstance(value, TimedInside):  # start-up and imports of the other process excluded
+        timing.wall[-1] = timing.busiest[-1] = value.seconds
+        return value.value
     return value
+
+
+def records_digest(root: Path, workers: int) -> str:
+    """Extract ``root`` streamed, as a caller would (nothing is kept); a digest of what came out."""
+    from codetune.extract import ExtractOptions, extract_files
+
+    digest = hashlib.sha256()
+    for result in extract_files(root, ExtractOptions(workers=workers)):
+        shape = [(t.qualified_name, len(t.methods), len(t.constructors), len(t.fields)) for t in result.types]
+        digest.update(repr((result.file, result.status, shape)).encode())
+    return digest.hexdigest()
+
+
+def pure_records(root: Path) -> Callable[[], TimedInside]:
+    """records x1 in a fresh pure-Python process, timed inside it."""
+
+    def run() -> TimedInside:
+        env = {**os.environ, "CODETUNE_PURE_PYTHON": "1"}
+        command = [sys.executable, __file__, "--records-once", str(root)]
+        done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+        seconds, digest = done.stdout.split()
+        return TimedInside(digest, float(seconds))
+
+    return run
 
 
 def main() -> int:
@@ -84,12 +123,19 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--source", type=Path, help="source tree (default: java.base from the JDK's src.zip)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of all five runs (default 5)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of all the runs (default 5)")
+    parser.add_argument("--records-once", type=Path, help=argparse.SUPPRESS)  # the pure-Python run's child
     args = parser.parse_args()
 
-    from codetune.extract import ExtractOptions, extract_files, extract_to_jsonl
+    from codetune.extract import IMPLEMENTATION, ExtractOptions, extract_to_jsonl
     from codetune.extract.discover import find_java_files
     from codetune.extract.java import parse_bytes
+
+    if args.records_once is not None:
+        started = time.perf_counter()
+        digest = records_digest(args.records_once, 1)
+        print(f"{time.perf_counter() - started:.4f} {digest}")
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="codetune-bench-") as tmp:
         if args.source is not None:
@@ -105,23 +151,14 @@ def main() -> int:
             path.read_bytes()
         print(f"{len(paths)} files, {size / 1e6:.1f} MB under {root}")
         print(f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(IMPLEMENTATION.describe())
 
         def bare() -> None:
             for path in paths:
                 parse_bytes(path.read_bytes())
 
-        def records(workers: int) -> Callable[[], int]:
-            def consume() -> int:  # streamed, as a caller would: nothing is kept
-                fingerprint = 0
-                for result in extract_files(root, ExtractOptions(workers=workers)):
-                    shape = [
-                        (t.qualified_name, len(t.methods), len(t.constructors), len(t.fields))
-                        for t in result.types
-                    ]
-                    fingerprint = hash((fingerprint, result.file, result.status, tuple(shape)))
-                return fingerprint
-
-            return consume
+        def records(workers: int) -> Callable[[], str]:
+            return lambda: records_digest(root, workers)
 
         def jsonl(workers: int) -> Callable[[], bytes]:
             out = Path(tmp) / f"units-{workers}.jsonl"
@@ -134,9 +171,11 @@ def main() -> int:
             "jsonl x1": jsonl(1),
             "jsonl x2": jsonl(2),
         }
+        if IMPLEMENTATION.compiled:
+            runs["records pure"] = pure_records(root)
         timings = {label: Timing() for label in runs}
         outputs: dict[str, set[object]] = {label: set() for label in runs}
-        # Rounds interleave the five runs, so that a slow spell of a shared machine touches all of
+        # Rounds interleave the runs, so that a slow spell of a shared machine touches all of
         # them alike; the best of each is its time with the least interference.
         print(f"{'round':<12}" + "".join(f"{label:>13}" for label in runs))
         for round_number in range(1, args.rounds + 1):
@@ -158,11 +197,17 @@ def main() -> int:
     print(f"  records x1 / x2          {ratio('records x1', 'records x2')}  target >= 1.8")
     print(f"  jsonl x1 / bare parse    {ratio('jsonl x1', 'bare parse')}")
     print(f"  jsonl x1 / x2            {ratio('jsonl x1', 'jsonl x2')}  target >= 1.8")
-    same_records = len(outputs["records x1"] | outputs["records x2"]) == 1
+    if "records pure" in timings:
+        print(f"  records pure / x1        {ratio('records pure', 'records x1')}  (what compiling buys)")
+        print(f"  records pure / bare      {ratio('records pure', 'bare parse')}")
+    same_records = (
+        len(outputs["records x1"] | outputs["records x2"] | outputs.get("records pure", set())) == 1
+    )
     same_jsonl = len(outputs["jsonl x1"] | outputs["jsonl x2"]) == 1
     print(
-        f"  same output with 1 and 2 workers in every round: records {'yes' if same_records else 'NO'},"
-        f" jsonl {'yes' if same_jsonl else 'NO'}"
+        f"  same output in every round: records {'yes' if same_records else 'NO'} (1 and 2 workers"
+        f"{', compiled and pure' if 'records pure' in timings else ''}),"
+        f" jsonl {'yes' if same_jsonl else 'NO'} (1 and 2 workers)"
     )
     return 0 if same_records and same_jsonl else 1
 

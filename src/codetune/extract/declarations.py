@@ -31,6 +31,9 @@ TYPE_KINDS: dict[str, TypeKind] = {
 _SUPERTYPE_LISTS = frozenset(("super_interfaces", "extends_interfaces"))
 _TYPE_KEYWORDS = (b"class", b"interface", b"enum", b"record")
 _KEYWORD_AT = re.compile(rb"(class|interface|enum|record)\s+[A-Za-z_$\x80-\xff]")
+# Deeper nesting of types (or of syntax errors) is not code anyone writes; a file that has it is
+# skipped as "too_deep" instead of exhausting the C stack of the compiled walker.
+MAX_NESTING = 200
 _IDENTIFIER_BYTES = frozenset(
     b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$"
 ) | frozenset(range(0x80, 0x100))
@@ -92,6 +95,12 @@ class DeclarationWalker:
         self._qualified_names: set[str] = set()
         self._keywords = keyword_positions(data)
         self._keyword_starts = [start for start, _ in self._keywords]
+        self._depth = 0  # types and ERROR nodes being walked, one inside the other
+
+    def _enter(self) -> None:
+        self._depth += 1
+        if self._depth > MAX_NESTING:
+            raise RecursionError(f"declarations nested more than {MAX_NESTING} deep")
 
     @property
     def broken(self) -> list[tuple[int, str]]:
@@ -117,7 +126,9 @@ class DeclarationWalker:
                 imports.append(self._import(child))
                 self.imports = tuple(imports)
             elif kind == "ERROR":
+                self._enter()
                 self._top_level(child, imports)  # keep the well-formed declarations inside
+                self._depth -= 1
 
     def _documented(self, node: Node) -> Iterator[tuple[Node, Node | None]]:
         """Each child of ``node`` but comments, with the ``/** */`` comment just before it, if any.
@@ -205,6 +216,7 @@ class DeclarationWalker:
         if name_node is None or name_node.is_missing:
             view.drop(node, f"{kind} without a name")
             return
+        self._enter()
         simple = view.text(name_node)
         dotted = f"{parent.dotted}.{simple}" if parent is not None else simple
         qualified = self._unique(qualify(self.package, dotted))
@@ -249,6 +261,7 @@ class DeclarationWalker:
             indent=view.indent(start),
         )
         self._units.append((start, unit))
+        self._depth -= 1
 
     def _type_list(self, node: Node) -> tuple[str, ...]:
         for child in node.named_children:
@@ -275,7 +288,9 @@ class DeclarationWalker:
             elif kind == "enum_constant":
                 self._enum_constant(child, found, scope)
             elif kind == "enum_body_declarations" or kind == "ERROR":
+                self._enter()
                 self._body(child, scope)  # an ERROR node may still hold well-formed declarations
+                self._depth -= 1
             elif kind == "annotation_type_element_declaration":
                 self._callable(child, "annotation_element", found, scope, scope.qualified)
             elif kind == "static_initializer" or kind == "block":

@@ -42,6 +42,9 @@ _REFERENCE = re.compile(r"\s*((?:[^\s(]|\([^)]*\)?)+)\s*(.*)", re.S)
 _FIRST_WORD = re.compile(r"\s*(\S+)\s*(.*)", re.S)
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[^a-z\s]|\s*$)")
 _CODE_BLOCK = re.compile(_CODE_OPEN + r"(\d+)" + _CODE_CLOSE)
+# Inline tags inside inline tags deeper than this are kept as their text: no comment needs more,
+# and the compiled parser must not exhaust the C stack on a hostile one.
+MAX_INLINE_NESTING = 20
 
 # HTML elements that separate paragraphs or lines; every other tag is dropped silently.
 _PARAGRAPH_TAGS = frozenset(
@@ -69,7 +72,13 @@ _HTML_ELEMENTS = (
     "dl|dt|em|figcaption|figure|font|footer|h[1-6]|head|header|hr|html|i|img|ins|kbd|li|main|mark|nav|ol|p|q|s|"
     "samp|section|small|span|strike|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|time|tr|tt|u|ul|var|wbr"
 )
-_HTML_TAG = re.compile(rf"<(/?)({_HTML_ELEMENTS})\b[^<>]*>|<!--.*?-->", re.S | re.I)
+_HTML_ELEMENT_NAMES = frozenset(
+    name
+    for name in _HTML_ELEMENTS.replace("h[1-6]", "|".join(f"h{level}" for level in range(1, 7))).split("|")
+)
+# Any tag-shaped text; _html_replacement keeps it unless its name is an element's. (Cheaper than
+# trying sixty names at every "<", and the same: a tag's text holds no other "<".)
+_HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*>|<!--.*?-->", re.S | re.I)
 # Inside <pre> only tags we know are HTML are dropped, so `List<String>` written raw survives.
 _PRE_HTML_TAG = re.compile(
     r"</?(?:b|i|em|strong|code|a|span|tt|u|font|br|sup|sub|var|small|big|mark|kbd|samp|cite|dfn|abbr|s|strike|del|ins)\b[^<>]*>",
@@ -129,6 +138,34 @@ def parse_javadoc(raw: str) -> Javadoc:
     )
 
 
+def _has_other_ascii_space(text: str) -> bool:
+    """Does ASCII ``text`` hold white space other than space and newline that str.split() splits at?"""
+    return (
+        "\t" in text
+        or "\r" in text
+        or "\x0b" in text
+        or "\x0c" in text
+        or "\x1c" in text
+        or "\x1d" in text
+        or "\x1e" in text
+        or "\x1f" in text
+    )
+
+
+def collapse_spaces(text: str) -> str:
+    """``" ".join(text.split())``, without splitting text whose only white space is single spaces
+    and line breaks (most lines of a comment): those just become spaces.
+
+    >>> collapse_spaces(" a\\n b  c\\t"), collapse_spaces("a\\nb c")
+    ('a b c', 'a b c')
+    """
+    if text.isascii():
+        flat = text.replace("\n", " ") if "\n" in text else text
+        if "  " not in flat and flat[:1] != " " and flat[-1:] != " " and not _has_other_ascii_space(flat):
+            return flat
+    return " ".join(text.split())
+
+
 def first_sentence(text: str) -> str:
     """The summary sentence of rendered text: the first paragraph, cut after its first sentence.
 
@@ -148,9 +185,10 @@ def first_sentence(text: str) -> str:
 class _State:
     """What rendering learns on the way: {@inheritDoc}, {@summary}, {@return}."""
 
-    __slots__ = ("inherit_doc", "summary", "inline_return", "codes")
+    __slots__ = ("inherit_doc", "summary", "inline_return", "codes", "depth")
 
     def __init__(self) -> None:
+        self.depth = 0  # inline tags being rendered, one inside the other
         self.inherit_doc = False
         self.summary: str | None = None
         self.inline_return: str | None = None
@@ -248,8 +286,8 @@ def _protected(body: str, pos: int, inline: bool = True, pre: bool = True) -> bo
 def _render(text: str, state: _State) -> str:
     """Readable text: inline tags rendered, HTML stripped, white space collapsed, ``<pre>`` fenced."""
     text = text.strip()
-    if "<" not in text and "{@" not in text and "&" not in text and not _BLANK_LINE.search(text):
-        return " ".join(text.split())  # the common case: plain running text
+    if "<" not in text and "{@" not in text and "&" not in text and not _has_blank_line(text):
+        return collapse_spaces(text)  # the common case: plain running text
     if "<pre" in text or "<PRE" in text:
         parts = []
         pos = 0
@@ -264,6 +302,10 @@ def _render(text: str, state: _State) -> str:
     return _layout(flowed, state.codes)
 
 
+def _has_blank_line(text: str) -> bool:
+    return "\n" in text and _BLANK_LINE.search(text) is not None
+
+
 def _code_marker(code: str, state: _State) -> str:
     state.codes.append(code)
     return f"{_PARA}{_CODE_OPEN}{len(state.codes) - 1}{_CODE_CLOSE}{_PARA}"
@@ -273,8 +315,9 @@ def _render_flow(text: str, state: _State) -> str:
     """Running text (outside ``<pre>``): tags replaced, markers for paragraph and line breaks."""
     if "\n" in text:
         text = _BLANK_LINE.sub(_PARA, text)  # a blank line separates paragraphs, as the reader sees it
-    if "{@" not in text:
+    if "{@" not in text or state.depth >= MAX_INLINE_NESTING:
         return _strip_html(text)
+    state.depth += 1
     out = []
     pos = 0
     for start, end, name, content in _inline_spans(text):
@@ -282,6 +325,7 @@ def _render_flow(text: str, state: _State) -> str:
         out.append(_render_inline(name, content, state))
         pos = end
     out.append(_strip_html(text[pos:]))
+    state.depth -= 1
     return "".join(out)
 
 
@@ -360,6 +404,8 @@ def _strip_html(text: str) -> str:
 
 def _html_replacement(match: re.Match[str]) -> str:
     name = (match.group(2) or "").lower()
+    if name and name not in _HTML_ELEMENT_NAMES:
+        return match.group()  # `List<String>` in prose: not markup
     if name == "li":
         return f"{_LINE}- " if not match.group(1) else " "
     if name in _PARAGRAPH_TAGS:
@@ -397,7 +443,7 @@ def _dedent_code(code: str) -> str:
 
 def _layout(flowed: str, codes: list[str]) -> str:
     """Collapse white space, turn markers into newlines, put code blocks back."""
-    text = " ".join(flowed.split())
+    text = collapse_spaces(flowed)
     para, line = _PARA in text, _LINE in text
     if not para and not line:
         return text
