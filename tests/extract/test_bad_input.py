@@ -202,3 +202,42 @@ def test_garbage_text_never_raises() -> None:
     ):
         result = extract_source(text, "X.java")
         assert result.status in ("ok", "partial")
+
+
+def test_absurd_nesting_skips_its_file_and_nothing_else(tmp_path: Path) -> None:
+    """Thousands of types one inside the other (or of broken braces): the compiled walker must not
+    run out of C stack (that would kill the process, not raise); the file is skipped as too_deep."""
+    from codetune.extract.declarations import MAX_NESTING
+
+    deep = 20_000
+    write(
+        tmp_path,
+        "Deep.java",
+        "class D0 {\n" + "".join(f"class D{i} {{\n" for i in range(1, deep)) + "}\n" * deep,
+    )
+    write(tmp_path, "Braces.java", "class B { void f() { " + "class X { " * 5_000 + " }")
+    write(
+        tmp_path, "Nested.java", "class N0 {" + "".join(f" class N{i} {{" for i in range(1, 50)) + " }" * 50
+    )
+    write(tmp_path, "A.java", GOOD.format(name="A"))
+    # Two workers: a crash in the child would show as the parent redoing its chunk, then crashing.
+    results = {r.file: r for r in extract_files(tmp_path, ExtractOptions(workers=2))}
+    assert results["Deep.java"].status == "skipped"
+    assert reasons(results["Deep.java"]) == [
+        ("too_deep", f"declarations nested too deeply to walk (more than {MAX_NESTING})")
+    ]
+    # Unclosed, tree-sitter's recovery keeps the outer class only.
+    assert results["Braces.java"].status == "partial" and len(results["Braces.java"].types) == 1
+    assert results["Nested.java"].status == "ok" and len(results["Nested.java"].types) == 50
+    assert results["A.java"].status == "ok"
+
+
+def test_absurdly_nested_inline_tags_keep_their_text() -> None:
+    """Inline tags nested past MAX_INLINE_NESTING are kept as text instead of rendered further."""
+    from codetune.extract.javadoc import MAX_INLINE_NESTING, parse_javadoc
+
+    doc = parse_javadoc("/** Deep " + "{@foo " * 50_000 + "core" + "}" * 50_000 + ". */")
+    assert doc.summary.startswith("Deep ") and "core" in doc.description
+    assert doc.description.count("{@foo") == 50_000 - MAX_INLINE_NESTING
+    shallow = parse_javadoc("/** A {@link Foo {@code bar} baz} b. */")
+    assert shallow.summary == "A bar baz b."

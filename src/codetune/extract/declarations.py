@@ -100,7 +100,7 @@ class DeclarationWalker:
     def _enter(self) -> None:
         self._depth += 1
         if self._depth > MAX_NESTING:
-            raise RecursionError(f"declarations nested more than {MAX_NESTING} deep")
+            raise RecursionError(f"more than {MAX_NESTING}")
 
     @property
     def broken(self) -> list[tuple[int, str]]:

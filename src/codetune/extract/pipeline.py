@@ -101,8 +101,9 @@ def extract_entry(entry: SourceEntry, options: ExtractOptions) -> FileResult:
         return FileResult(file=entry.rel, status="skipped", issues=(source,))
     try:
         return _extract_text(source, entry.rel)
-    except RecursionError:
-        issue = FileIssue(entry.rel, "too_deep", "declarations nested too deeply to walk")
+    except RecursionError as exc:
+        limit = f" ({exc})" if str(exc).startswith("more than") else ""
+        issue = FileIssue(entry.rel, "too_deep", f"declarations nested too deeply to walk{limit}")
     except Exception as exc:  # a bug of ours must not cost the user the rest of the run
         issue = FileIssue(entry.rel, "extractor_error", f"{type(exc).__name__}: {exc}")
     return FileResult(
