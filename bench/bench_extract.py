@@ -12,8 +12,9 @@ of each is compared, since a shared machine only ever makes a run slower):
                     CODETUNE_PURE_PYTHON=1), to show what the compiled one buys
 and the ratios the extractor is held to: records x1 / bare parse <= 2.0, and x1 / x2 >= 1.8; plus
 whether the outputs are the same (1 and 2 workers, compiled and pure). Beside the ratios of the
-best times: those of the medians, and those of the CPU seconds of the busiest process (which other
-load on the machine disturbs less than the wall clock).
+best times: the median of each round's own ratio (the runs of a round are seconds apart, so a
+machine whose speed drifts over minutes disturbs it least), the ratio of the medians, and that of
+the CPU seconds of the busiest process.
 """
 
 from __future__ import annotations
@@ -187,8 +188,11 @@ def main() -> int:
 
     def ratio(numerator: str, denominator: str) -> str:
         top, bottom = timings[numerator], timings[denominator]
+        # The two runs of one round are minutes closer than the best of each may be: the median of
+        # the rounds' own ratios holds up best when the machine's speed drifts.
+        per_round = statistics.median(a / b for a, b in zip(top.wall, bottom.wall, strict=True))
         return (
-            f"{top.best / bottom.best:5.2f}  (median {top.median / bottom.median:.2f},"
+            f"{top.best / bottom.best:5.2f}  (rounds' median {per_round:.2f}, medians {top.median / bottom.median:.2f},"
             f" cpu of the busiest process {top.best_cpu / bottom.best_cpu:.2f})"
         )
 

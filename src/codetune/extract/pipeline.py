@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import multiprocessing
 import os
 import pickle
@@ -208,7 +209,10 @@ def _in_pool(
     """
     chunks = _chunks(entries, workers)
     # fork is cheap and needs no re-import; elsewhere (macOS, Windows) fork is unsafe or missing.
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+    fork = sys.platform.startswith("linux")
+    context = multiprocessing.get_context("fork" if fork else None)
+    if fork:
+        _ready_to_fork()
     counter = context.Value("q", 0)  # the next chunk nobody has taken
     lookahead = _CHUNKS_AHEAD_PER_WORKER * workers
     with _spool_dir() as spool:
@@ -228,6 +232,16 @@ def _in_pool(
                     child.terminate()
                 child.join()
             receiver.close()
+
+
+def _ready_to_fork() -> None:
+    """Import and build, once, what every process needs, so that the children inherit it instead of
+    each paying for it again: the extractor's modules, Javadoc's patterns (compiled by the pure-Python
+    ``re``: 40 ms), the output module, tree-sitter's grammar and this process's parser."""
+    from codetune.extract import declarations, output  # noqa: F401
+    from codetune.extract.java import parse_bytes
+
+    parse_bytes(b"")
 
 
 def _collect(
@@ -299,7 +313,7 @@ def _child(
     try:
         while (index := _take(counter, len(chunks))) is not None:
             with open(os.path.join(spool, f"{index}.pickle"), "wb") as handle:
-                pickle.dump(work(chunks[index], options), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                _dump_each(work(chunks[index], options), handle)
             sender.send_bytes(index.to_bytes(4, "little"))  # one small write: atomic on a shared pipe
     except BaseException:
         # Ctrl-C (the whole process group gets it), a full /dev/shm, a bug: leave quietly, without a
@@ -326,13 +340,30 @@ def _spool_dir() -> Iterator[str]:
         shutil.rmtree(spool, ignore_errors=True)
 
 
-def _load(spool_file: str) -> Any:
-    """Load a child's results, with the cyclic GC paused (it would rescan the many small objects)."""
+def _dump_each(results: list[Any], handle: Any) -> None:
+    """One pickle per result, one after the other, so that they can be loaded one at a time."""
+    pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+    for result in results:
+        pickler.dump(result)
+        pickler.clear_memo()
+
+
+def _load(spool_file: str) -> Iterator[Any]:
+    """A child's results, each loaded just before it is yielded.
+
+    Loading a whole chunk at once would keep thousands of new objects alive together, and the
+    cyclic GC, which counts them, would scan them again and again as they age (measured on
+    java.base: 0.15 s of GC with two workers against 0.04 s with one). The GC is paused while a
+    result loads, for the same reason.
+    """
     with open(spool_file, "rb") as handle:
-        blob = handle.read()
+        stream = io.BytesIO(handle.read())
     os.unlink(spool_file)
-    with _gc_paused():
-        return pickle.loads(blob)
+    end = stream.getbuffer().nbytes
+    while stream.tell() < end:
+        with _gc_paused():
+            result = pickle.load(stream)
+        yield result
 
 
 def _extract_chunk(chunk: Sequence[SourceEntry], options: ExtractOptions) -> list[FileResult]:
