@@ -46,6 +46,12 @@ class SourceText:
     line_endings: str  # "lf" | "crlf" | "cr" | "mixed" | "none"
     size: int
     issues: tuple[FileIssue, ...] = ()
+    # The file's own bytes when they are ``text`` in UTF-8 (no BOM, no CR): the parser takes them as
+    # they are, without a copy encoded back from the text.
+    utf8: bytes | None = None
+
+    def encoded(self) -> bytes:
+        return self.utf8 if self.utf8 is not None else self.text.encode("utf-8")
 
 
 def find_java_files(root: str | Path) -> list[SourceEntry]:
@@ -207,7 +213,8 @@ def read_source(
     text, line_endings = normalise_line_endings(text)
     if line_endings not in ("lf", "none"):
         issues.append(FileIssue(rel, "line_endings", f"{line_endings.upper()} line endings normalised to LF"))
-    return SourceText(text, encoding, line_endings, len(data), tuple(issues))
+    utf8 = data if encoding == "utf-8" and line_endings in ("lf", "none") else None
+    return SourceText(text, encoding, line_endings, len(data), tuple(issues), utf8)
 
 
 def decode_source(data: bytes, fallback_encoding: str = "cp1252") -> tuple[str, str] | str:

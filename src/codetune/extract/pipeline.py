@@ -67,7 +67,7 @@ def _extract_text(source: SourceText, rel: str) -> FileResult:
     from codetune.extract.declarations import DeclarationWalker
     from codetune.extract.java import parse_bytes, syntax_errors
 
-    data = source.text.encode("utf-8")
+    data = source.encoded()
     tree = parse_bytes(data)
     walker = DeclarationWalker(data, rel, source.text)
     types = tuple(walker.walk(tree.root_node))
