@@ -1,7 +1,7 @@
 """Build codetune, compiling the extractor's hot modules with mypyc where a C compiler is at hand.
 
 The compiled modules are the very same type-checked ``.py`` files (as black and mypy ship
-themselves); they walk a Java file's declarations and parse its Javadoc about 1.4x faster, which
+themselves); they walk a Java file's declarations and parse its Javadoc about 1.3-1.4x faster, which
 keeps extraction within twice tree-sitter's own parse time (see ``bench/bench_extract.py``).
 
 Compiling is optional and never blocks an install: with ``CODETUNE_COMPILE=0``, without mypyc,
