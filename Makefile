@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 # extractor and warns), in place, with the venv's own mypy and setuptools (no download).
 $(BUILT): $(STAMP) $(COMPILED_SOURCES)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@$(BIN)/python -W ignore -c 'from codetune.extract import IMPLEMENTATION as i; print("codetune:", i.describe())'
 	touch $(BUILT)
 
 setup: $(BUILT)

@@ -90,4 +90,9 @@ def _mypy_version() -> str:
     return __version__
 
 
-setup(ext_modules=_compiled_extensions(), cmdclass={"build_ext": OptionalBuildExt})
+extensions = _compiled_extensions()
+if not extensions:
+    # An editable install keeps an earlier build's files in place; without a manifest to vouch for
+    # them, codetune.extract.compiled runs the sources instead.
+    (SOURCE_DIR / MANIFEST).unlink(missing_ok=True)
+setup(ext_modules=extensions, cmdclass={"build_ext": OptionalBuildExt})

@@ -207,7 +207,7 @@ def test_garbage_text_never_raises() -> None:
 def test_absurd_nesting_skips_its_file_and_nothing_else(tmp_path: Path) -> None:
     """Thousands of types one inside the other (or of broken braces): the compiled walker must not
     run out of C stack (that would kill the process, not raise); the file is skipped as too_deep."""
-    from codetune.extract.declarations import MAX_NESTING
+    from codetune.extract.limits import MAX_NESTING
 
     deep = 20_000
     write(
@@ -224,7 +224,7 @@ def test_absurd_nesting_skips_its_file_and_nothing_else(tmp_path: Path) -> None:
     results = {r.file: r for r in extract_files(tmp_path, ExtractOptions(workers=2))}
     assert results["Deep.java"].status == "skipped"
     assert reasons(results["Deep.java"]) == [
-        ("too_deep", f"declarations nested too deeply to walk (more than {MAX_NESTING})")
+        ("too_deep", f"declarations nested more than {MAX_NESTING} deep")
     ]
     # Unclosed, tree-sitter's recovery keeps the outer class only.
     assert results["Braces.java"].status == "partial" and len(results["Braces.java"].types) == 1
@@ -234,7 +234,8 @@ def test_absurd_nesting_skips_its_file_and_nothing_else(tmp_path: Path) -> None:
 
 def test_absurdly_nested_inline_tags_keep_their_text() -> None:
     """Inline tags nested past MAX_INLINE_NESTING are kept as text instead of rendered further."""
-    from codetune.extract.javadoc import MAX_INLINE_NESTING, parse_javadoc
+    from codetune.extract.javadoc import parse_javadoc
+    from codetune.extract.limits import MAX_INLINE_NESTING
 
     doc = parse_javadoc("/** Deep " + "{@foo " * 50_000 + "core" + "}" * 50_000 + ". */")
     assert doc.summary.startswith("Deep ") and "core" in doc.description

@@ -17,6 +17,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 
 from codetune.extract import members
+from codetune.extract.limits import MAX_NESTING, NestedTooDeeply
 from codetune.extract.names import one_line, qualify
 from codetune.extract.source_view import COMMENTS, Node, SourceView
 from codetune.records import Member, MemberKind, Parameter, TypeKind, TypeUnit
@@ -31,9 +32,6 @@ TYPE_KINDS: dict[str, TypeKind] = {
 _SUPERTYPE_LISTS = frozenset(("super_interfaces", "extends_interfaces"))
 _TYPE_KEYWORDS = (b"class", b"interface", b"enum", b"record")
 _KEYWORD_AT = re.compile(rb"(class|interface|enum|record)\s+[A-Za-z_$\x80-\xff]")
-# Deeper nesting of types (or of syntax errors) is not code anyone writes; a file that has it is
-# skipped as "too_deep" instead of exhausting the C stack of the compiled walker.
-MAX_NESTING = 200
 _IDENTIFIER_BYTES = frozenset(
     b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$"
 ) | frozenset(range(0x80, 0x100))
@@ -100,7 +98,7 @@ class DeclarationWalker:
     def _enter(self) -> None:
         self._depth += 1
         if self._depth > MAX_NESTING:
-            raise RecursionError(f"more than {MAX_NESTING}")
+            raise NestedTooDeeply(f"declarations nested more than {MAX_NESTING} deep")
 
     @property
     def broken(self) -> list[tuple[int, str]]:

@@ -17,6 +17,7 @@ import html
 import re
 import textwrap
 
+from codetune.extract.limits import MAX_INLINE_NESTING
 from codetune.records import Javadoc
 
 # Markers stand for structure while white space is collapsed, then become newlines and fenced code.
@@ -42,9 +43,7 @@ _REFERENCE = re.compile(r"\s*((?:[^\s(]|\([^)]*\)?)+)\s*(.*)", re.S)
 _FIRST_WORD = re.compile(r"\s*(\S+)\s*(.*)", re.S)
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[^a-z\s]|\s*$)")
 _CODE_BLOCK = re.compile(_CODE_OPEN + r"(\d+)" + _CODE_CLOSE)
-# Inline tags inside inline tags deeper than this are kept as their text: no comment needs more,
-# and the compiled parser must not exhaust the C stack on a hostile one.
-MAX_INLINE_NESTING = 20
+
 
 # HTML elements that separate paragraphs or lines; every other tag is dropped silently.
 _PARAGRAPH_TAGS = frozenset(

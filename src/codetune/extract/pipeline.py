@@ -103,8 +103,10 @@ def extract_entry(entry: SourceEntry, options: ExtractOptions) -> FileResult:
     try:
         return _extract_text(source, entry.rel)
     except RecursionError as exc:
-        limit = f" ({exc})" if str(exc).startswith("more than") else ""
-        issue = FileIssue(entry.rel, "too_deep", f"declarations nested too deeply to walk{limit}")
+        from codetune.extract.limits import NestedTooDeeply
+
+        detail = str(exc) if isinstance(exc, NestedTooDeeply) else "declarations nested too deeply to walk"
+        issue = FileIssue(entry.rel, "too_deep", detail)
     except Exception as exc:  # a bug of ours must not cost the user the rest of the run
         issue = FileIssue(entry.rel, "extractor_error", f"{type(exc).__name__}: {exc}")
     return FileResult(
