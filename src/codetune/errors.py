@@ -84,3 +84,7 @@ def require(module: str, extra: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingExtraError(extra, module) from exc
+
+
+class CodetuneWarning(UserWarning):
+    """Something the user should know that stops nothing; the CLI shows it as one line."""

@@ -158,6 +158,19 @@ def test_an_edited_source_takes_over_from_the_stale_extension(tmp_path: Path) ->
     assert javadoc_file == str(edited) and names_file.endswith("names.py")
     assert behaviour == "True Hi x."
     assert "StaleBuildWarning" in run.stderr and "make setup" in run.stderr
+    # The command line says it in one line, before its own error.
+    cli = subprocess.run(
+        [sys.executable, "-m", "codetune", "extract", str(tmp_path / "none")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert cli.returncode == 2 and "Traceback" not in cli.stderr
+    assert cli.stderr.splitlines()[:2] == [
+        "warning: javadoc.py changed since the build; running the pure-Python extractor (slower)."
+        " Rebuild the compiled one with `make setup` or `pip install -e .`",
+        f"error: source directory not found: {tmp_path / 'none'}",
+    ]
 
 
 def test_the_doctests_of_the_compiled_modules_pass_from_source() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import TextIO
 
 import typer
 
@@ -54,6 +55,33 @@ for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
 
 
+def _show_our_warnings_as_one_line() -> None:
+    """A ``CodetuneWarning`` prints as ``warning: ...``, without Python's file, line and source."""
+    import warnings
+
+    from codetune.errors import CodetuneWarning
+
+    default = warnings.showwarning
+    if getattr(default, "codetune", False):
+        return  # already ours (main called again in one process)
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if _debug() or not issubclass(category, CodetuneWarning):
+            default(message, category, filename, lineno, file, line)
+        else:
+            print(f"warning: {message}", file=sys.stderr)
+
+    show.codetune = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+
+
 def _debug() -> bool:
     return os.environ.get("CODETUNE_DEBUG", "") not in ("", "0", "false") or "--debug" in sys.argv
 
@@ -62,6 +90,7 @@ def main(argv: list[str] | None = None, *, prog_name: str = "codetune") -> None:
     """Run the CLI. Every ``CodetuneError`` becomes one line plus its hint and a non-zero exit."""
     from codetune.errors import CodetuneError
 
+    _show_our_warnings_as_one_line()
     try:
         result = app(args=argv, prog_name=prog_name, standalone_mode=False)
         if isinstance(result, int) and result:  # outside standalone mode, typer.Exit(n) comes back as n

@@ -30,13 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from codetune.errors import CodetuneWarning
+
 PACKAGE = __name__.rpartition(".")[0]
 PACKAGE_DIR = Path(__file__).resolve().parent
 MANIFEST = "compiled.json"  # setup.py writes it
 PURE_ENV = "CODETUNE_PURE_PYTHON"
 
 
-class StaleBuildWarning(UserWarning):
+class StaleBuildWarning(CodetuneWarning):
     """A compiled module is older than its source; the source runs instead."""
 
 
@@ -126,7 +128,7 @@ def _install() -> Implementation:
         sys.meta_path.insert(0, finder)
     if implementation.stale:
         warnings.warn(
-            f"codetune: {implementation.detail}; running the pure-Python extractor (slower)."
+            f"{implementation.detail}; running the pure-Python extractor (slower)."
             " Rebuild the compiled one with `make setup` or `pip install -e .`",
             StaleBuildWarning,
             stacklevel=2,
