@@ -95,9 +95,14 @@ def _require_build() -> None:
         pytest.skip(f"extractor is {IMPLEMENTATION.describe()}; `make setup` compiles it")
 
 
+def environment_without_codetune() -> dict[str, str]:
+    """For a fresh process: this one's environment without any CODETUNE_* setting."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("CODETUNE_")}
+
+
 def extract_with(source: Path, output: Path, *, pure: bool) -> bytes:
     """``codetune extract`` in a fresh process, compiled or from source."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CODETUNE_")}
+    env = environment_without_codetune()
     if pure:
         env[compiled.PURE_ENV] = "1"
     code = (
@@ -144,7 +149,7 @@ def test_an_edited_source_takes_over_from_the_stale_extension(tmp_path: Path) ->
         shutil.copy2(shared_library, copy)
     edited = copy / "codetune" / "extract" / "javadoc.py"
     edited.write_text(edited.read_text() + "\nEDITED_AFTER_THE_BUILD = True\n")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CODETUNE_")}
+    env = environment_without_codetune()
     env["PYTHONPATH"] = str(copy)
     code = (
         "import codetune.extract as e, codetune.extract.javadoc as j, codetune.extract.names as n;"

@@ -83,13 +83,14 @@ def choose(package_dir: Path, environ: Mapping[str, str]) -> tuple[Implementatio
             raise TypeError("sources is not an object")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         manifest, sources, compiler = None, {}, ""
+    built = _extension_names(package_dir)
     # Every module that has an extension here must load from source unless the manifest vouches for it.
-    names = sorted(set(sources) | {path.name.split(".", 1)[0] for path in _extensions(package_dir)})
+    names = sorted(set(sources) | built)
     if environ.get(PURE_ENV, "").strip().lower() in ("1", "true", "yes"):
         return Implementation(False, f"{PURE_ENV} is set"), names
     if manifest is None:
         return Implementation(False, "not compiled"), names
-    missing = [name for name in sources if not _extension_exists(package_dir, name)]
+    missing = [name for name in sources if name not in built]
     if missing:
         return Implementation(False, f"compiled {', '.join(missing)} missing"), names
     changed = [name for name, digest in sources.items() if _digest(package_dir / f"{name}.py") != digest]
@@ -99,19 +100,14 @@ def choose(package_dir: Path, environ: Mapping[str, str]) -> tuple[Implementatio
     return Implementation(True, compiler), []
 
 
-def _extensions(package_dir: Path) -> list[Path]:
-    return [
-        path
+def _extension_names(package_dir: Path) -> set[str]:
+    """The modules here that have both an extension module and a ``.py`` source."""
+    return {
+        name
         for suffix in importlib.machinery.EXTENSION_SUFFIXES
         for path in package_dir.glob(f"*{suffix}")
-        if (package_dir / f"{path.name.split('.', 1)[0]}.py").exists()
-    ]
-
-
-def _extension_exists(package_dir: Path, name: str) -> bool:
-    return any(
-        (package_dir / f"{name}{suffix}").exists() for suffix in importlib.machinery.EXTENSION_SUFFIXES
-    )
+        if (package_dir / f"{(name := path.name[: -len(suffix)])}.py").exists()
+    }
 
 
 def _digest(path: Path) -> str | None:

@@ -44,7 +44,6 @@ _FIRST_WORD = re.compile(r"\s*(\S+)\s*(.*)", re.S)
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[^a-z\s]|\s*$)")
 _CODE_BLOCK = re.compile(_CODE_OPEN + r"(\d+)" + _CODE_CLOSE)
 
-
 # HTML elements that separate paragraphs or lines; every other tag is dropped silently.
 _PARAGRAPH_TAGS = frozenset(
     (
@@ -66,15 +65,16 @@ _PARAGRAPH_TAGS = frozenset(
 )
 _LINE_TAGS = frozenset(("br", "tr", "dt", "dd", "caption"))
 # Only real HTML elements are markup: `List<String>` written in prose stays as the reader sees it.
-_HTML_ELEMENTS = (
-    "a|abbr|article|aside|b|big|blockquote|body|br|caption|center|cite|code|col|colgroup|dd|del|details|dfn|div|"
-    "dl|dt|em|figcaption|figure|font|footer|h[1-6]|head|header|hr|html|i|img|ins|kbd|li|main|mark|nav|ol|p|q|s|"
-    "samp|section|small|span|strike|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|time|tr|tt|u|ul|var|wbr"
-)
-_HTML_ELEMENT_NAMES = frozenset(
-    name
-    for name in _HTML_ELEMENTS.replace("h[1-6]", "|".join(f"h{level}" for level in range(1, 7))).split("|")
-)
+# fmt: off
+_HTML_ELEMENT_NAMES = frozenset((
+    "a", "abbr", "article", "aside", "b", "big", "blockquote", "body", "br", "caption", "center", "cite",
+    "code", "col", "colgroup", "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption",
+    "figure", "font", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hr", "html", "i",
+    "img", "ins", "kbd", "li", "main", "mark", "nav", "ol", "p", "q", "s", "samp", "section", "small",
+    "span", "strike", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+    "time", "tr", "tt", "u", "ul", "var", "wbr",
+))
+# fmt: on
 # Any tag-shaped text; _html_replacement keeps it unless its name is an element's. (Cheaper than
 # trying sixty names at every "<", and the same: a tag's text holds no other "<".)
 _HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*>|<!--.*?-->", re.S | re.I)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from codetune.extract.discover import SourceEntry, SourceText, find_java_files, read_source
+from codetune.extract.limits import NestedTooDeeply
 from codetune.records import FileIssue, FileResult
 
 if TYPE_CHECKING:
@@ -103,8 +104,6 @@ def extract_entry(entry: SourceEntry, options: ExtractOptions) -> FileResult:
     try:
         return _extract_text(source, entry.rel)
     except RecursionError as exc:
-        from codetune.extract.limits import NestedTooDeeply
-
         detail = str(exc) if isinstance(exc, NestedTooDeeply) else "declarations nested too deeply to walk"
         issue = FileIssue(entry.rel, "too_deep", detail)
     except Exception as exc:  # a bug of ours must not cost the user the rest of the run
