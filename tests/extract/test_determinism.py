@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import sys
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from codetune.extract import ExtractOptions, extract_files, extract_to_jsonl
+from codetune.extract import ExtractOptions, extract_files, extract_to_jsonl, read_units
 from codetune.extract.pipeline import resolve_workers
+from codetune.records import to_jsonable
 from support.javac import SRC_ZIP, unzip_jdk
 
 
@@ -39,6 +41,20 @@ def test_real_code_records_are_identical_in_process_and_in_workers(tmp_path: Pat
     in_workers = list(extract_files(root, ExtractOptions(workers=2)))
     assert len(in_process) > 80
     assert in_process == in_workers
+
+
+@pytest.mark.skipif(not SRC_ZIP.is_file(), reason=f"{SRC_ZIP} is missing (CI installs openjdk-17-source)")
+def test_real_code_units_are_the_records_as_json_and_read_back_as_them(tmp_path: Path) -> None:
+    """Each line is the record's ``to_jsonable`` form, whoever wrote it (orjson here, json there)."""
+    unzip_jdk(tmp_path, ("java.base/java/util/concurrent/",))
+    root, output = tmp_path / "java.base", tmp_path / "units.jsonl"
+    extract_to_jsonl(root, output, ExtractOptions(workers=2))
+    units = [unit for result in extract_files(root, ExtractOptions(workers=1)) for unit in result.types]
+    lines = output.read_bytes().split(b"\n")
+    assert lines.pop() == b"" and len(lines) == len(units) > 300
+    for line, unit in zip(lines, units, strict=True):
+        assert json.loads(line) == json.loads(json.dumps(to_jsonable(unit)))
+    assert list(read_units(output)) == units
 
 
 def test_results_stream_in_sorted_order_with_progress(fixture_root: Path) -> None:

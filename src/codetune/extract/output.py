@@ -1,8 +1,8 @@
 """``units.jsonl`` and its report: one JSON object per type, in file order, plus what happened.
 
-``type_to_json`` is the one conversion from record to JSON (it equals
-``codetune.records.to_jsonable`` but is several times faster, which matters at a million members);
-``type_from_json`` reads a line back into a :class:`TypeUnit`. Every type object has at least the
+``type_line`` is the one conversion from record to JSON (the same data as
+``codetune.records.to_jsonable``, written by orjson straight from the record: at a million members,
+speed matters); ``type_from_json`` reads a line back into a :class:`TypeUnit`. Every type object has at least the
 keys ``file, name, qualified_name, kind, javadoc, methods, constructors, fields``; every member at
 least ``name, signature, start_line, end_line, javadoc, source``; every ``javadoc`` is null or an
 object with at least ``raw, summary, params, returns, throws``.
@@ -10,14 +10,14 @@ object with at least ``raw, summary, params, returns, throws``.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codetune.io import dumps
+import orjson
+
 from codetune.records import FileIssue, FileResult, Javadoc, Member, Parameter, TypeUnit
 
 REPORT_SUFFIX = ".report.json"
@@ -25,71 +25,20 @@ REPORT_SUFFIX = ".report.json"
 MAX_LISTED_ISSUES = 10_000
 
 
-def javadoc_to_json(doc: Javadoc | None) -> dict[str, Any] | None:
-    if doc is None:
-        return None
-    return {
-        "raw": doc.raw,
-        "summary": doc.summary,
-        "description": doc.description,
-        "params": dict(doc.params),
-        "returns": doc.returns,
-        "throws": dict(doc.throws),
-        "tags": [list(tag) for tag in doc.tags],
-        "inherit_doc": doc.inherit_doc,
-    }
+def type_line(unit: TypeUnit) -> bytes:
+    """One line of ``units.jsonl``: the type's fields in declaration order, as ``to_jsonable`` gives them.
 
-
-def member_to_json(member: Member) -> dict[str, Any]:
-    return {
-        "kind": member.kind,
-        "name": member.name,
-        "id": member.id,
-        "signature": member.signature,
-        "start_line": member.start_line,
-        "end_line": member.end_line,
-        "source": member.source,
-        "javadoc": javadoc_to_json(member.javadoc),
-        "modifiers": list(member.modifiers),
-        "annotations": list(member.annotations),
-        "type_parameters": member.type_parameters,
-        "type": member.type,
-        "parameters": [{"name": p.name, "type": p.type} for p in member.parameters],
-        "throws": list(member.throws),
-        "body_start_line": member.body_start_line,
-        "is_compact_constructor": member.is_compact_constructor,
-        "indent": member.indent,
-    }
+    orjson writes the record itself, nested records, tuples and dicts included, without building
+    a dict per record first: for java.base's 152 MB of JSON, 0.25 s instead of 1.2-1.5 s for
+    dicts plus ``json.dumps``, which was most of what ``codetune extract`` spent beyond extracting.
+    """
+    return orjson.dumps(unit, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def type_to_json(unit: TypeUnit) -> dict[str, Any]:
-    """A :class:`TypeUnit` as a JSON object (the same data as ``records.to_jsonable``)."""
-    return {
-        "file": unit.file,
-        "package": unit.package,
-        "imports": list(unit.imports),
-        "name": unit.name,
-        "qualified_name": unit.qualified_name,
-        "kind": unit.kind,
-        "signature": unit.signature,
-        "start_line": unit.start_line,
-        "end_line": unit.end_line,
-        "source": unit.source,
-        "javadoc": javadoc_to_json(unit.javadoc),
-        "modifiers": list(unit.modifiers),
-        "annotations": list(unit.annotations),
-        "type_parameters": unit.type_parameters,
-        "superclass": unit.superclass,
-        "interfaces": list(unit.interfaces),
-        "permits": list(unit.permits),
-        "enclosing": list(unit.enclosing),
-        "enclosing_member": unit.enclosing_member,
-        "is_local": unit.is_local,
-        "methods": [member_to_json(m) for m in unit.methods],
-        "constructors": [member_to_json(m) for m in unit.constructors],
-        "fields": [member_to_json(m) for m in unit.fields],
-        "indent": unit.indent,
-    }
+    """A :class:`TypeUnit` as the JSON object ``units.jsonl`` holds for it."""
+    data: dict[str, Any] = orjson.loads(type_line(unit))
+    return data
 
 
 def _javadoc_from_json(data: dict[str, Any] | None) -> Javadoc | None:
@@ -161,15 +110,15 @@ def type_from_json(data: dict[str, Any]) -> TypeUnit:
 
 def read_units(path: str | Path) -> Iterator[TypeUnit]:
     """Stream the types of a ``units.jsonl`` written by ``codetune extract``."""
-    with open(path, encoding="utf-8") as handle:
+    with open(path, "rb") as handle:
         for line in handle:
             if line.strip():
-                yield type_from_json(json.loads(line))
+                yield type_from_json(orjson.loads(line))
 
 
-def jsonl_lines(result: FileResult) -> str:
+def jsonl_lines(result: FileResult) -> bytes:
     """The lines ``units.jsonl`` holds for one file (one per type, each ending in a newline)."""
-    return "".join(dumps(type_to_json(unit)) + "\n" for unit in result.types)
+    return b"".join(map(type_line, result.types))
 
 
 @dataclass

@@ -373,7 +373,7 @@ def _extract_chunk(chunk: Sequence[SourceEntry], options: ExtractOptions) -> lis
 
 def _extract_chunk_json(
     chunk: Sequence[SourceEntry], options: ExtractOptions
-) -> list[tuple[FileResult, dict[str, int], str]]:
+) -> list[tuple[FileResult, dict[str, int], bytes]]:
     """For ``units.jsonl``: each file's result without its types, their counts, and its JSON lines.
 
     Serialising in the worker keeps the parent's share of the work to writing bytes.
@@ -404,7 +404,7 @@ def extract_to_jsonl(
     options = options or ExtractOptions()
     entries = find_java_files(root)
     report = ExtractReport(source=str(root), output=str(output))
-    with atomic_open(output, "w") as handle:
+    with atomic_open(output, "wb") as handle:
         for result, counts, lines in _run(entries, options, _extract_chunk_json, progress):
             report.add(result, counts)
             handle.write(lines)
