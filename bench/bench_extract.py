@@ -3,8 +3,7 @@
     .venv/bin/python bench/bench_extract.py                 # java.base from the JDK's src.zip
     .venv/bin/python bench/bench_extract.py --source DIR    # any source tree
 
-Prints, from one run over the same files (each measured in several interleaved rounds; the best
-of each is compared, since a shared machine only ever makes a run slower):
+Measures, over the same files:
   bare parse        read + tree-sitter parse of every file, one core (the floor)
   jsonl x1 / x2     ``extract_to_jsonl``, what ``codetune extract`` runs, with 1 and 2 workers
   records x1 / x2   ``extract_files`` (FileResult records with parsed Javadoc, handed to the caller
@@ -13,11 +12,17 @@ of each is compared, since a shared machine only ever makes a run slower):
                     two processes give on this machine, for this work, at this moment
   records pure      records x1 by the pure-Python extractor (a fresh process with
                     CODETUNE_PURE_PYTHON=1), to show what the compiled one buys
-and the ratios the extractor is held to, for ``codetune extract``: x1 / bare parse <= 2.0, and
-x1 / x2 >= 1.8; the same for records; plus whether the outputs are the same (1 and 2 workers,
-compiled and pure). Beside the ratios of the best times: the median of each round's own ratio
-(the runs of a round are seconds apart, so a machine whose speed drifts over minutes disturbs it
-least), the ratio of the medians, and that of the CPU seconds of the busiest process.
+and prints the ratios the extractor is held to, for ``codetune extract`` and for records:
+x1 / bare parse <= 2.0, and x1 / x2 >= 1.8; plus whether the outputs are the same (1 and 2
+workers, compiled and pure).
+
+How, on a shared machine whose speed drifts by a third within seconds: the files are cut into
+slices of about equal bytes (``--slices``), and every run does one slice at a time, all runs of a
+slice back to back, in ``--rounds`` rounds. A run's time is the sum over the slices of its best
+time on each: the runs it is compared with were measured seconds apart, slice by slice. Each slice
+pays a run's fixed costs again (starting the worker, writing and syncing the output file), which
+makes x2 and jsonl look a little worse than one whole run would. Beside each ratio: the median of
+the ratios of single (slice, round) measurements.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import argparse
 import gc
 import hashlib
 import os
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,15 +39,14 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from codetune.extract.discover import SourceEntry
     from codetune.records import FileResult
 
-T = TypeVar("T")
 SRC_ZIP = Path("/usr/lib/jvm/openjdk-17/lib/src.zip")
 
 
@@ -54,33 +58,6 @@ def unzip_java_base(target: Path) -> Path:
     return target / "java.base"
 
 
-def cpu_seconds() -> tuple[float, float]:
-    """CPU seconds of this process and of its finished children."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
-
-
-@dataclass
-class Timing:
-    """Wall seconds of each round, and the CPU seconds of the busiest process in each."""
-
-    wall: list[float] = field(default_factory=list)
-    busiest: list[float] = field(default_factory=list)
-
-    @property
-    def best(self) -> float:
-        return min(self.wall)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.wall)
-
-    @property
-    def best_cpu(self) -> float:
-        return min(self.busiest)
-
-
 @dataclass
 class TimedInside:
     """What a run in another process returns: its value, and its time measured there."""
@@ -89,18 +66,32 @@ class TimedInside:
     seconds: float
 
 
-def timed(timing: Timing, run: Callable[[], T]) -> T | object:
-    """Run once and record it. With a worker process beside this one, the busier of the two is
-    what the wall clock would show on an otherwise idle machine."""
-    (own, children), wall = cpu_seconds(), time.perf_counter()
+def timed(run: Callable[[], object]) -> tuple[float, object]:
+    """Seconds and value of one run; a file it wrote is read (and digested) after the clock stops."""
+    started = time.perf_counter()
     value = run()
-    timing.wall.append(time.perf_counter() - wall)
-    own_after, children_after = cpu_seconds()
-    timing.busiest.append(max(own_after - own, children_after - children))
+    seconds = time.perf_counter() - started
     if isinstance(value, TimedInside):  # start-up and imports of the other process excluded
-        timing.wall[-1] = timing.busiest[-1] = value.seconds
-        return value.value
-    return value
+        return value.seconds, value.value
+    if isinstance(value, Path):
+        return seconds, hashlib.sha256(value.read_bytes()).hexdigest()
+    return seconds, value
+
+
+def cut_into_slices(root: Path, paths: list[Path], count: int, target: Path) -> list[Path]:
+    """Copy the files, in path order, into ``count`` source trees of about equal bytes."""
+    total = sum(path.stat().st_size for path in paths)
+    slices: list[Path] = []
+    done = 0
+    for path in paths:
+        index = min(count - 1, done * count // max(total, 1))
+        destination = target / f"slice-{index}" / path.relative_to(root)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+        done += path.stat().st_size
+        if target / f"slice-{index}" not in slices:
+            slices.append(target / f"slice-{index}")
+    return slices
 
 
 def shapes_digest(results: Iterable[FileResult]) -> str:
@@ -172,7 +163,8 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--source", type=Path, help="source tree (default: java.base from the JDK's src.zip)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of all the runs (default 5)")
+    parser.add_argument("--slices", type=int, default=8, help="slices of about equal bytes (default 8)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds over all slices and runs (default 5)")
     parser.add_argument("--records-once", type=Path, help=argparse.SUPPRESS)  # the pure-Python run's child
     args = parser.parse_args()
 
@@ -188,62 +180,71 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="codetune-bench-") as tmp:
         if args.source is not None:
-            root = args.source
+            root = args.source.resolve()
         elif SRC_ZIP.is_file():
             root = unzip_java_base(Path(tmp))
         else:
             print(f"{SRC_ZIP} not found: install openjdk-17-source or pass --source DIR", file=sys.stderr)
             return 2
-        paths = [Path(entry.path) for entry in find_java_files(root) if entry.issue is None]
+        paths = sorted(Path(entry.path) for entry in find_java_files(root) if entry.issue is None)
         size = sum(path.stat().st_size for path in paths)
-        for path in paths:  # warm the page cache so that no run pays for the disk
+        slices = cut_into_slices(root, paths, max(1, args.slices), Path(tmp) / "slices")
+        for path in Path(tmp, "slices").rglob("*.java"):  # warm the page cache: no run pays for the disk
             path.read_bytes()
-        print(f"{len(paths)} files, {size / 1e6:.1f} MB under {root}")
+        print(f"{len(paths)} files, {size / 1e6:.1f} MB under {root}, in {len(slices)} slices")
         print(f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(IMPLEMENTATION.describe())
 
-        def bare() -> None:
-            for path in paths:
-                parse_bytes(path.read_bytes())
+        def runs_of(part: Path) -> dict[str, Callable[[], object]]:
+            files = sorted(part.rglob("*.java"))
+            out = Path(tmp) / "out" / part.name
 
-        def records(workers: int) -> Callable[[], str]:
-            return lambda: records_digest(root, workers)
+            def bare() -> None:
+                for path in files:
+                    parse_bytes(path.read_bytes())
 
-        def jsonl(workers: int) -> Callable[[], bytes]:
-            out = Path(tmp) / f"units-{workers}.jsonl"
-            return lambda: (extract_to_jsonl(root, out, ExtractOptions(workers=workers)), out.read_bytes())[1]
+            def jsonl(workers: int) -> Callable[[], Path]:
+                target = out / f"units-{workers}.jsonl"
+                return lambda: (extract_to_jsonl(part, target, ExtractOptions(workers=workers)), target)[1]
 
-        runs: dict[str, Callable[[], object]] = {
-            "bare parse": bare,
-            "jsonl x1": jsonl(1),
-            "jsonl x2": jsonl(2),
-            "records x1": records(1),
-            "records x2": records(2),
-            "records split": split_without_handover(root),
-        }
-        if IMPLEMENTATION.compiled:
-            runs["records pure"] = pure_records(root)
-        timings = {label: Timing() for label in runs}
-        outputs: dict[str, set[object]] = {label: set() for label in runs}
-        # Rounds interleave the runs, so that a slow spell of a shared machine touches all of
-        # them alike; the best of each is its time with the least interference.
-        print(f"{'round':<12}" + "".join(f"{label:>13}" for label in runs))
+            runs: dict[str, Callable[[], object]] = {
+                "bare parse": bare,
+                "jsonl x1": jsonl(1),
+                "jsonl x2": jsonl(2),
+                "records x1": lambda: records_digest(part, 1),
+                "records x2": lambda: records_digest(part, 2),
+                "records split": split_without_handover(part),
+            }
+            if IMPLEMENTATION.compiled:
+                runs["records pure"] = pure_records(part)
+            return runs
+
+        runs = [runs_of(part) for part in slices]
+        labels = list(runs[0])
+        # seconds[label][slice][round]; outputs[label][slice]: every value seen
+        seconds: dict[str, list[list[float]]] = {label: [[] for _ in slices] for label in labels}
+        outputs: dict[str, list[set[object]]] = {label: [set() for _ in slices] for label in labels}
+        print(f"{'round':<12}" + "".join(f"{label:>14}" for label in labels))
         for round_number in range(1, args.rounds + 1):
-            for label, run in runs.items():
-                outputs[label].add(timed(timings[label], run))
-            print(f"{round_number:<12}" + "".join(f"{timings[label].wall[-1]:12.2f}s" for label in runs))
-        print(f"{'best':<12}" + "".join(f"{timings[label].best:12.2f}s" for label in runs))
-        print(f"{'median':<12}" + "".join(f"{timings[label].median:12.2f}s" for label in runs))
+            for index, slice_runs in enumerate(runs):
+                for label, run in slice_runs.items():
+                    took, value = timed(run)
+                    seconds[label][index].append(took)
+                    outputs[label][index].add(value)
+            print(
+                f"{round_number:<12}"
+                + "".join(f"{sum(s[-1] for s in seconds[label]):13.2f}s" for label in labels)
+            )
+        best = {label: sum(min(times) for times in seconds[label]) for label in labels}
+        print(f"{'best':<12}" + "".join(f"{best[label]:13.2f}s" for label in labels))
 
     def ratio(numerator: str, denominator: str) -> str:
-        top, bottom = timings[numerator], timings[denominator]
-        # The two runs of one round are minutes closer than the best of each may be: the median of
-        # the rounds' own ratios holds up best when the machine's speed drifts.
-        per_round = statistics.median(a / b for a, b in zip(top.wall, bottom.wall, strict=True))
-        return (
-            f"{top.best / bottom.best:5.2f}  (rounds' median {per_round:.2f}, medians {top.median / bottom.median:.2f},"
-            f" cpu of the busiest process {top.best_cpu / bottom.best_cpu:.2f})"
+        single = statistics.median(
+            a / b
+            for top, bottom in zip(seconds[numerator], seconds[denominator], strict=True)
+            for a, b in zip(top, bottom, strict=True)
         )
+        return f"{best[numerator] / best[denominator]:5.2f}  (median of single measurements {single:.2f})"
 
     print("ratios of the best times")
     print(f"  codetune extract (jsonl)  x1 / bare parse  {ratio('jsonl x1', 'bare parse')}  target <= 2.0")
@@ -253,16 +254,22 @@ def main() -> int:
     print(
         f"  the machine's ceiling     x1 / split       {ratio('records x1', 'records split')}  (nothing handed back)"
     )
-    if "records pure" in timings:
+    if "records pure" in best:
         print(f"  what compiling buys       pure / x1        {ratio('records pure', 'records x1')}")
         print(f"                            pure / bare      {ratio('records pure', 'bare parse')}")
-    same_records = (
-        len(outputs["records x1"] | outputs["records x2"] | outputs.get("records pure", set())) == 1
-    )
-    same_jsonl = len(outputs["jsonl x1"] | outputs["jsonl x2"]) == 1
+
+    def same(*compared: str) -> bool:
+        present = [label for label in compared if label in outputs]
+        return all(
+            len(set().union(*(outputs[label][index] for label in present))) == 1
+            for index in range(len(slices))
+        )
+
+    same_records = same("records x1", "records x2", "records pure")
+    same_jsonl = same("jsonl x1", "jsonl x2")
     print(
         f"  same output in every round: records {'yes' if same_records else 'NO'} (1 and 2 workers"
-        f"{', compiled and pure' if 'records pure' in timings else ''}),"
+        f"{', compiled and pure' if 'records pure' in outputs else ''}),"
         f" jsonl {'yes' if same_jsonl else 'NO'} (1 and 2 workers)"
     )
     return 0 if same_records and same_jsonl else 1

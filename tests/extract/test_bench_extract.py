@@ -1,0 +1,22 @@
+"""bench/bench_extract.py runs end to end on the fixture project and finds every output identical."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_extract.py"
+
+
+def test_the_extraction_benchmark_runs_and_compares_outputs(fixture_root: Path) -> None:
+    # A relative source path, as a user would type it.
+    source = os.path.relpath(fixture_root)
+    command = [sys.executable, str(BENCH), "--source", source, "--slices", "2", "--rounds", "2"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "in 2 slices" in run.stdout
+    for line in ("x1 / bare parse", "x1 / x2", "x1 / split", "same output in every round: records yes"):
+        assert line in run.stdout, run.stdout
+    assert "jsonl yes (1 and 2 workers)" in run.stdout
