@@ -16,13 +16,16 @@ and prints the ratios the extractor is held to, for ``codetune extract`` and for
 x1 / bare parse <= 2.0, and x1 / x2 >= 1.8; plus whether the outputs are the same (1 and 2
 workers, compiled and pure).
 
-How, on a shared machine whose speed drifts by a third within seconds: the files are cut into
-slices of about equal bytes (``--slices``), and every run does one slice at a time, all runs of a
-slice back to back, in ``--rounds`` rounds. A run's time is the sum over the slices of its best
-time on each: the runs it is compared with were measured seconds apart, slice by slice. Each slice
-pays a run's fixed costs again (starting the worker, writing and syncing the output file), which
-makes x2 and jsonl look a little worse than one whole run would. Beside each ratio: the median of
-the ratios of single (slice, round) measurements.
+How: every run goes over all the files (as ``codetune extract`` does), in ``--rounds`` rounds that
+interleave the runs; a run's time is its best, since a shared machine only ever makes a run
+slower. On a machine whose speed drifts by a third within seconds, ``--slices N`` cuts the files
+into N slices of about equal bytes and does every run one slice at a time, all runs of a slice
+back to back: a run's time is then the sum over the slices of its best time on each, so the runs
+it is compared with were measured seconds apart. Each slice pays a run's fixed costs again
+(starting the worker, the end of the run where one process waits for the other, the output's
+fsync while the previous run's is still being written back), which a user pays once: x2 and jsonl
+look worse that way. Beside each ratio: the median of the ratios of single (slice, round)
+measurements.
 """
 
 from __future__ import annotations
@@ -163,7 +166,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--source", type=Path, help="source tree (default: java.base from the JDK's src.zip)")
-    parser.add_argument("--slices", type=int, default=8, help="slices of about equal bytes (default 8)")
+    parser.add_argument("--slices", type=int, default=1, help="slices of about equal bytes (default 1)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds over all slices and runs (default 5)")
     parser.add_argument("--records-once", type=Path, help=argparse.SUPPRESS)  # the pure-Python run's child
     args = parser.parse_args()
