@@ -161,13 +161,27 @@ def pure_records(root: Path) -> Callable[[], TimedInside]:
     return run
 
 
+def at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--source", type=Path, help="source tree (default: java.base from the JDK's src.zip)")
-    parser.add_argument("--slices", type=int, default=1, help="slices of about equal bytes (default 1)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds over all slices and runs (default 5)")
+    parser.add_argument(
+        "--slices", type=at_least_one, default=1, help="slices of about equal bytes (default 1)"
+    )
+    parser.add_argument(
+        "--rounds", type=at_least_one, default=5, help="rounds over all slices and runs (default 5)"
+    )
     parser.add_argument("--records-once", type=Path, help=argparse.SUPPRESS)  # the pure-Python run's child
     args = parser.parse_args()
 
@@ -191,7 +205,7 @@ def main() -> int:
             return 2
         paths = sorted(Path(entry.path) for entry in find_java_files(root) if entry.issue is None)
         size = sum(path.stat().st_size for path in paths)
-        slices = cut_into_slices(root, paths, max(1, args.slices), Path(tmp) / "slices")
+        slices = cut_into_slices(root, paths, args.slices, Path(tmp) / "slices")
         for path in Path(tmp, "slices").rglob("*.java"):  # warm the page cache: no run pays for the disk
             path.read_bytes()
         print(f"{len(paths)} files, {size / 1e6:.1f} MB under {root}, in {len(slices)} slices")
@@ -279,4 +293,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from codetune.errors import CodetuneError
+
+    try:
+        sys.exit(main())
+    except CodetuneError as exc:  # a missing or empty --source: one line, as the CLI says it
+        print(f"error: {exc}" + (f"\nhint: {exc.hint}" if exc.hint else ""), file=sys.stderr)
+        sys.exit(exc.exit_code)

@@ -20,3 +20,15 @@ def test_the_extraction_benchmark_runs_and_compares_outputs(fixture_root: Path) 
     for line in ("x1 / bare parse", "x1 / x2", "x1 / split", "same output in every round: records yes"):
         assert line in run.stdout, run.stdout
     assert "jsonl yes (1 and 2 workers)" in run.stdout
+
+
+def test_bad_arguments_are_one_line_each(tmp_path: Path) -> None:
+    cases = [
+        (["--source", str(tmp_path / "missing")], "error: source directory not found"),
+        (["--source", str(tmp_path)], "error: no .java files under"),
+        (["--rounds", "0"], "argument --rounds: '0' is not a whole number of at least 1"),
+    ]
+    for args, message in cases:
+        run = subprocess.run([sys.executable, str(BENCH), *args], capture_output=True, text=True, timeout=60)
+        assert run.returncode == 2, run.stderr
+        assert message in run.stderr and "Traceback" not in run.stderr, run.stderr
