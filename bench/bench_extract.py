@@ -82,18 +82,20 @@ def timed(run: Callable[[], object]) -> tuple[float, object]:
 
 
 def cut_into_slices(root: Path, paths: list[Path], count: int, target: Path) -> list[Path]:
-    """Copy the files, in path order, into ``count`` source trees of about equal bytes."""
+    """Copy the files, in path order, into ``count`` source trees of about equal bytes (one: ``root``)."""
+    if count == 1:
+        return [root]
     total = sum(path.stat().st_size for path in paths)
     slices: list[Path] = []
     done = 0
     for path in paths:
-        index = min(count - 1, done * count // max(total, 1))
-        destination = target / f"slice-{index}" / path.relative_to(root)
+        part = target / f"slice-{min(count - 1, done * count // max(total, 1))}"
+        destination = part / path.relative_to(root)
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, destination)
         done += path.stat().st_size
-        if target / f"slice-{index}" not in slices:
-            slices.append(target / f"slice-{index}")
+        if not slices or slices[-1] != part:
+            slices.append(part)
     return slices
 
 
@@ -205,15 +207,15 @@ def main() -> int:
             return 2
         paths = sorted(Path(entry.path) for entry in find_java_files(root) if entry.issue is None)
         size = sum(path.stat().st_size for path in paths)
-        slices = cut_into_slices(root, paths, args.slices, Path(tmp) / "slices")
-        for path in Path(tmp, "slices").rglob("*.java"):  # warm the page cache: no run pays for the disk
+        for path in paths:  # warm the page cache: no run pays for the disk (copies are written warm)
             path.read_bytes()
+        slices = cut_into_slices(root, paths, args.slices, Path(tmp) / "slices")
         print(f"{len(paths)} files, {size / 1e6:.1f} MB under {root}, in {len(slices)} slices")
         print(f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(IMPLEMENTATION.describe())
 
         def runs_of(part: Path) -> dict[str, Callable[[], object]]:
-            files = sorted(part.rglob("*.java"))
+            files = [Path(entry.path) for entry in find_java_files(part) if entry.issue is None]
             out = Path(tmp) / "out" / part.name
 
             def bare() -> None:

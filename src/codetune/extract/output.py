@@ -1,11 +1,11 @@
 """``units.jsonl`` and its report: one JSON object per type, in file order, plus what happened.
 
-``type_line`` is the one conversion from record to JSON (the same data as
-``codetune.records.to_jsonable``, written by orjson straight from the record: at a million members,
-speed matters); ``type_from_json`` reads a line back into a :class:`TypeUnit`. Every type object has at least the
-keys ``file, name, qualified_name, kind, javadoc, methods, constructors, fields``; every member at
-least ``name, signature, start_line, end_line, javadoc, source``; every ``javadoc`` is null or an
-object with at least ``raw, summary, params, returns, throws``.
+``type_line`` is the one conversion from record to JSON: the same data as
+``codetune.records.to_jsonable``, written by orjson straight from the record (at a million members,
+speed matters). ``type_from_json`` reads a line back into a :class:`TypeUnit`. Every type object has
+at least the keys ``file, name, qualified_name, kind, javadoc, methods, constructors, fields``; every
+member at least ``name, signature, start_line, end_line, javadoc, source``; every ``javadoc`` is null
+or an object with at least ``raw, summary, params, returns, throws``.
 """
 
 from __future__ import annotations
