@@ -49,8 +49,9 @@ def javac_counts(classes: Path, root: Path, files: list[str], work_dir: Path) ->
     return {key: sorted(value) for key, value in counts.items()}
 
 
-def unzip_jdk(target: Path, prefixes: tuple[str, ...], src_zip: Path = SRC_ZIP) -> list[str]:
-    """Unpack the ``.java`` files under ``prefixes`` of the JDK's src.zip; their paths, relative."""
+def unzip_jdk(target: Path, prefixes: tuple[str, ...] = ("",), src_zip: Path = SRC_ZIP) -> list[str]:
+    """Unpack the ``.java`` files under ``prefixes`` (all of them by default) of the JDK's src.zip;
+    their paths, relative."""
     names = []
     with zipfile.ZipFile(src_zip) as archive:
         for name in archive.namelist():
