@@ -10,7 +10,8 @@ import pickle
 import pytest
 
 from codetune.extract import extract_source
-from codetune.extract.members import parameter_list
+from codetune.extract.javadoc import new_javadoc
+from codetune.extract.members import new_member, parameter_list
 from codetune.records import FileResult, Javadoc, Member, Parameter, TypeUnit, record
 
 
@@ -23,6 +24,65 @@ def test_init_keeps_the_dataclass_signature_defaults_and_factories() -> None:
     assert (member.javadoc, member.modifiers, member.type, member.indent) == (None, (), "int", "")
     with pytest.raises(TypeError):
         Parameter("x")  # type: ignore[call-arg]
+
+
+# A value of each field's type, different for every field, so that a swap of two fields shows.
+_JAVADOC = Javadoc("/** d */", "d", "d")
+_FIELD_VALUES = {
+    Member: dict(
+        kind="method",
+        name="put",
+        id="p.Box#put(T)",
+        signature="T put(T item)",
+        start_line=3,
+        end_line=5,
+        source="T put(T item) {}",
+        javadoc=_JAVADOC,
+        modifiers=("public",),
+        annotations=("@Override",),
+        type_parameters="<T>",
+        type="T",
+        parameters=(Parameter("item", "T"),),
+        throws=("IOException",),
+        body_start_line=4,
+        is_compact_constructor=True,
+        indent="  ",
+    ),
+    Javadoc: dict(
+        raw="/** Puts. */",
+        summary="Puts.",
+        description="Puts it.",
+        params={"item": "it"},
+        returns="old",
+        throws={"IOException": "never"},
+        tags=[("since", "1")],
+        inherit_doc=True,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("builder", "cls"), [(new_member, Member), (new_javadoc, Javadoc)], ids=["member", "javadoc"]
+)
+def test_the_extractors_builders_make_what_the_record_class_makes(builder, cls) -> None:  # type: ignore[no-untyped-def]
+    """The extractor builds members and Javadoc without the interpreted ``__init__``: the same fields,
+    in the same order (pickle and orjson follow it), with the same defaults."""
+    names = [spec.name for spec in dataclasses.fields(cls)]
+    parameters = inspect.signature(builder).parameters
+    assert list(parameters) == names
+    for spec in dataclasses.fields(cls):  # a builder may require what the class defaults, never the reverse
+        default = parameters[spec.name].default
+        if default is not inspect.Parameter.empty:
+            assert spec.default is not dataclasses.MISSING and default == spec.default
+    values = _FIELD_VALUES[cls]
+    built, made = builder(**values), cls(**values)
+    assert built == made and type(built) is cls
+    assert list(vars(built)) == names and list(vars(built).values()) == list(values.values())
+    assert pickle.loads(pickle.dumps(built)) == made
+    required = {
+        name: value for name, value in values.items() if parameters[name].default is inspect.Parameter.empty
+    }
+    assert builder(**required) == cls(**required)
 
 
 def test_records_stay_frozen_hashable_and_replaceable() -> None:

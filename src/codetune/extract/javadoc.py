@@ -125,16 +125,34 @@ def parse_javadoc(raw: str) -> Javadoc:
     if returns is None and state.inline_return is not None:
         returns = state.inline_return
     summary = state.summary if state.summary is not None else first_sentence(description)
-    return Javadoc(
-        raw=raw,
-        summary=summary,
-        description=description,
-        params=params,
-        returns=returns,
-        throws=throws,
-        tags=tags,
-        inherit_doc=state.inherit_doc,
-    )
+    return new_javadoc(raw, summary, description, params, returns, throws, tags, state.inherit_doc)
+
+
+_new_object = object.__new__
+
+
+def new_javadoc(
+    raw: str,
+    summary: str,
+    description: str,
+    params: dict[str, str],
+    returns: str | None,
+    throws: dict[str, str],
+    tags: list[tuple[str, str]],
+    inherit_doc: bool,
+) -> Javadoc:
+    """``Javadoc(...)``, built without the interpreted ``__init__`` (as ``members.new_member``)."""
+    doc: Javadoc = _new_object(Javadoc)
+    fields = doc.__dict__
+    fields["raw"] = raw
+    fields["summary"] = summary
+    fields["description"] = description
+    fields["params"] = params
+    fields["returns"] = returns
+    fields["throws"] = throws
+    fields["tags"] = tags
+    fields["inherit_doc"] = inherit_doc
+    return doc
 
 
 def _has_other_ascii_space(text: str) -> bool:
