@@ -27,8 +27,7 @@ _PARA = "\x01"
 _LINE = "\x02"
 _CODE_OPEN = "\x03"
 _CODE_CLOSE = "\x04"
-_SPACE_PARA, _PARA_SPACE, _SPACE_LINE, _LINE_SPACE = f" {_PARA}", f"{_PARA} ", f" {_LINE}", f"{_LINE} "
-_LINE_PARA, _PARA_LINE, _PARA_PARA, _LINE_LINE = _LINE + _PARA, _PARA + _LINE, _PARA * 2, _LINE * 2
+_SPACE_OR_LINE = " " + _LINE
 _MARKERS = re.compile(f"[{_PARA}{_LINE}{_CODE_OPEN}{_CODE_CLOSE}]")
 
 # Both start with a literal newline, which the regex engine searches for quickly.
@@ -469,28 +468,26 @@ def _dedent_code(code: str) -> str:
 
 
 def _layout(flowed: str, codes: list[str]) -> str:
-    """Collapse white space, turn markers into newlines, put code blocks back."""
+    """Collapse white space, turn markers into newlines, put code blocks back.
+
+    A run of markers (and the spaces around them) is a paragraph break if it holds a paragraph
+    marker, else a line break; runs at the ends go. Splitting at the markers finds the runs with
+    memchr, where replacing two-character pairs until none is left stepped through the text again
+    and again.
+    """
     text = collapse_spaces(flowed)
     para, line = _PARA in text, _LINE in text
     if not para and not line:
         return text
-    # Spaces next to a marker go; a run of markers is a paragraph break if it holds one, else a line
-    # break. (Most texts hold one kind of marker only: the other kind's passes are skipped.)
-    if para:
-        text = text.replace(_SPACE_PARA, _PARA).replace(_PARA_SPACE, _PARA)
-    if line:
-        text = text.replace(_SPACE_LINE, _LINE).replace(_LINE_SPACE, _LINE)
-        if para:
-            while _LINE_PARA in text or _PARA_LINE in text:
-                text = text.replace(_LINE_PARA, _PARA).replace(_PARA_LINE, _PARA)
-        while _LINE_LINE in text:
-            text = text.replace(_LINE_LINE, _LINE)
-        text = text.replace(_LINE, "\n")
-    if para:
-        while _PARA_PARA in text:
-            text = text.replace(_PARA_PARA, _PARA)
-        text = text.replace(_PARA, "\n\n")
-    text = text.strip("\n")
+    kept = []
+    for piece in text.split(_PARA) if para else (text,):
+        piece = piece.strip(_SPACE_OR_LINE)  # what touches a paragraph marker is part of its run
+        if line and _LINE in piece:
+            lines = [part.strip(" ") for part in piece.split(_LINE)]
+            piece = "\n".join([part for part in lines if part])
+        if piece:
+            kept.append(piece)
+    text = "\n\n".join(kept)
     if codes:
         text = _CODE_BLOCK.sub(lambda m: f"```\n{codes[int(m.group(1))]}\n```", text)
     return text
