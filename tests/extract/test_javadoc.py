@@ -58,6 +58,8 @@ def test_summary_and_return_inline_tags() -> None:
         ("One<p>Two", "One\n\nTwo"),
         ("One<br>two<br/>three", "One\ntwo\nthree"),
         ("Items:<ul><li>a</li><li>b</li></ul>after", "Items:\n\n- a\n- b\n\nafter"),
+        # A run of breaks is one break: a paragraph if it holds one, else a line; none at the ends.
+        ("<p>One <br> <p> <br>Two<br> <br>three<p> <p>", "One\n\nTwo\nthree"),
         ('A <a href="https://x.y/z?a=1&amp;b=2">link</a> and <b><i>nested</i></b>.', "A link and nested."),
         (
             "Escapes: &lt;T&gt; &amp; &#64;Override &nbsp;done &quot;q&quot;",
