@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -41,9 +42,82 @@ def _output_error(path: Path, exc: OSError) -> CodetuneError:
     return CodetuneError(f"cannot write {path}: {exc.strerror or exc}")
 
 
+# fdatasync skips the metadata fsync also writes (times); macOS has only fsync.
+_datasync = getattr(os, "fdatasync", os.fsync)
+
+
+class _SyncBehind:
+    """A file being written whose bytes go to disk while the writing goes on, not all at the end.
+
+    The fsync that ends an atomic write waits until the whole file is on disk: for java.base's
+    150 MB ``units.jsonl``, 0.2-0.3 s on a virtual disk, even when the kernel had already written
+    the pages back (the disk's own cache is flushed then). Here, every ``every`` bytes, a thread
+    calls fdatasync on what has been written so far while this one goes on computing, and the
+    last fsync waits for the last few megabytes only (0.01 s).
+    """
+
+    def __init__(self, handle: IO[Any], every: int) -> None:
+        self.handle = handle
+        self._every = every
+        self._unsynced = 0
+        self._wanted = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._error: OSError | None = None
+
+    def write(self, data: Any) -> int:
+        written: int = self.handle.write(data)
+        self._unsynced += written
+        if self._unsynced >= self._every:
+            self._unsynced = 0
+            self.handle.flush()  # what sits in the buffer is not the OS's to sync yet
+            if self._thread is None:
+                # Started at the first request, not at open: `codetune extract` forks its worker
+                # processes when the run starts, and a process should not fork while a thread runs.
+                self._thread = threading.Thread(target=self._sync_loop, name="codetune-sync", daemon=True)
+                self._thread.start()
+            self._wanted.set()
+        return written
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno...: the file's own
+        return getattr(self.handle, name)
+
+    def _sync_loop(self) -> None:
+        fd = self.handle.fileno()
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            if self._stopping:
+                return
+            try:
+                _datasync(fd)
+            except OSError as exc:
+                self._error = exc
+                return
+
+    def stop(self) -> None:
+        """Let the thread finish the sync it is doing, and end it."""
+        if self._thread is not None:
+            self._stopping = True
+            self._wanted.set()
+            self._thread.join()
+
+    def raise_error(self) -> None:
+        """An error the thread met (a full disk): the kernel reports a write-back error to one sync only."""
+        if self._error is not None:
+            raise self._error
+
+
 @contextlib.contextmanager
-def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
-    """Open a temporary sibling of ``path`` for writing; rename it over ``path`` only on success."""
+def atomic_open(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf-8", *, sync_every: int = 0
+) -> Iterator[IO[Any]]:
+    """Open a temporary sibling of ``path`` for writing; rename it over ``path`` only on success.
+
+    The file is on disk (fsync) before it replaces ``path``, so even a power cut leaves the old
+    file or the new one. With ``sync_every`` (bytes), a large file goes to disk while it is being
+    written, so little is left to wait for at the end (see :class:`_SyncBehind`).
+    """
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -54,7 +128,15 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
     try:
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual umask-based mode
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding, newline=None) as handle:
-            yield handle
+            if sync_every > 0:
+                behind = _SyncBehind(handle, sync_every)
+                try:
+                    yield behind  # type: ignore[misc]  # writes like the file it wraps
+                finally:
+                    behind.stop()
+                behind.raise_error()
+            else:
+                yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)

@@ -37,6 +37,8 @@ PROGRESS_STAGE = "extract"
 _MAX_CHUNK = 16
 _CHUNKS_AHEAD_PER_WORKER = 4
 _CHILD_CHECK_SECONDS = 1.0  # how often a wait looks whether a child died
+# units.jsonl is about three times the size of the Java it holds: it goes to disk as it is written.
+_SYNC_EVERY = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -404,7 +406,7 @@ def extract_to_jsonl(
     options = options or ExtractOptions()
     entries = find_java_files(root)
     report = ExtractReport(source=str(root), output=str(output))
-    with atomic_open(output, "wb") as handle:
+    with atomic_open(output, "wb", sync_every=_SYNC_EVERY) as handle:
         for result, counts, lines in _run(entries, options, _extract_chunk_json, progress):
             report.add(result, counts)
             handle.write(lines)
