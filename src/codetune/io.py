@@ -50,10 +50,10 @@ class _SyncBehind:
     """A file being written whose bytes go to disk while the writing goes on, not all at the end.
 
     The fsync that ends an atomic write waits until the whole file is on disk: for java.base's
-    150 MB ``units.jsonl``, 0.2-0.3 s on a virtual disk, even when the kernel had already written
+    149 MB ``units.jsonl``, 0.24-0.30 s on a virtual disk, even when the kernel had already written
     the pages back (the disk's own cache is flushed then). Here, every ``every`` bytes, a thread
     calls fdatasync on what has been written so far while this one goes on computing, and the
-    last fsync waits for the last few megabytes only (0.01 s).
+    last fsync waits for the last few megabytes only (0.03 s).
     """
 
     def __init__(self, handle: IO[Any], every: int) -> None:
