@@ -3,9 +3,9 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.codetune-installed
-# The extractor modules setup.py compiles with mypyc: rebuilt when one of them changes.
+# The extractor modules setup.py compiles (mypyc, and C): rebuilt when one of them changes.
 BUILT  := $(VENV)/.codetune-compiled
-COMPILED_SOURCES := setup.py $(wildcard src/codetune/extract/*.py)
+COMPILED_SOURCES := setup.py $(wildcard src/codetune/extract/*.py src/codetune/extract/*.c)
 
 .PHONY: setup system-deps demo test test-fast lint typecheck bench clean
 

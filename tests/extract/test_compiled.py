@@ -26,20 +26,35 @@ SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 MODULES = ("names", "javadoc")
 
 
-def make_package(tmp_path: Path, *, extensions: tuple[str, ...] = MODULES, manifest: bool = True) -> Path:
+def make_package(
+    tmp_path: Path,
+    *,
+    extensions: tuple[str, ...] = MODULES + compiled.NATIVE,
+    manifest: bool = True,
+    c_sources: bool = True,
+) -> Path:
     """A package directory as setup.py leaves it: sources, extensions, and the manifest of hashes."""
     package = tmp_path / "pkg"
     package.mkdir()
     for name in MODULES:
         (package / f"{name}.py").write_text(f"NAME = {name!r}\n")
+    for name in compiled.NATIVE:
+        (package / f"{name}.c").write_text(f"/* {name} */\n")
     for name in extensions:
         (package / f"{name}{SUFFIX}").write_bytes(b"\x7fELF not really")
     if manifest:
-        sources = {
-            name: hashlib.sha256((package / f"{name}.py").read_bytes()).hexdigest() for name in MODULES
-        }
-        (package / compiled.MANIFEST).write_text(json.dumps({"compiler": "mypyc 9.9", "sources": sources}))
+        sources = {name: sha256(package / f"{name}.py") for name in MODULES}
+        native = {name: sha256(package / f"{name}.c") for name in compiled.NATIVE}
+        record = {"compiler": "mypyc 9.9", "sources": sources, "native": native}
+        (package / compiled.MANIFEST).write_text(json.dumps(record))
+    if not c_sources:
+        for name in compiled.NATIVE:
+            (package / f"{name}.c").unlink()
     return package
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_a_current_build_runs_compiled(tmp_path: Path) -> None:
@@ -69,9 +84,33 @@ def test_extensions_nobody_vouches_for_are_not_used(tmp_path: Path) -> None:
 
 
 def test_an_incomplete_build_is_not_used(tmp_path: Path) -> None:
-    implementation, from_source = compiled.choose(make_package(tmp_path, extensions=("names",)), {})
+    implementation, from_source = compiled.choose(
+        make_package(tmp_path, extensions=("names", *compiled.NATIVE)), {}
+    )
     assert implementation == compiled.Implementation(False, "compiled javadoc missing")
     assert from_source == ["javadoc", "names"]
+
+
+def test_a_missing_c_module_makes_the_build_incomplete(tmp_path: Path) -> None:
+    implementation, from_source = compiled.choose(make_package(tmp_path, extensions=MODULES), {})
+    assert implementation == compiled.Implementation(False, "compiled javadoc_native missing")
+    assert from_source == ["javadoc", "names"]
+
+
+def test_an_edited_c_source_makes_the_build_stale(tmp_path: Path) -> None:
+    package = make_package(tmp_path)
+    (package / "javadoc_native.c").write_text("/* edited */\n")
+    implementation, from_source = compiled.choose(package, {})
+    assert implementation == compiled.Implementation(
+        False, "javadoc_native.c changed since the build", stale=True
+    )
+    assert from_source == ["javadoc", "names"]
+
+
+def test_an_installed_package_without_its_c_source_runs_compiled(tmp_path: Path) -> None:
+    """A wheel ships the built module, not the .c: there is nothing for the build to be stale against."""
+    implementation, _ = compiled.choose(make_package(tmp_path, c_sources=False), {})
+    assert implementation == compiled.Implementation(True, "mypyc 9.9")
 
 
 def test_the_environment_can_ask_for_pure_python(tmp_path: Path) -> None:
@@ -88,6 +127,7 @@ def test_ci_tests_the_compiled_extractor() -> None:
     from codetune.extract import declarations, javadoc
 
     assert Path(declarations.__file__).suffix != ".py" and Path(javadoc.__file__).suffix != ".py"
+    assert javadoc._NATIVE_PARSE is not None  # and the compiled Javadoc parser hands comments to C
 
 
 def _require_build() -> None:

@@ -1,8 +1,8 @@
 """Which extractor runs: the modules mypyc compiled at install time, or their ``.py`` sources.
 
 ``setup.py`` compiles the hot modules of extraction (the declaration walker, member builders,
-source view, names and Javadoc parser) and, once all of them are built, writes ``compiled.json``
-with a hash of each source. Python's import system prefers an extension module to a ``.py`` of the
+source view, names and Javadoc parser), builds the C modules beside them (``javadoc_native``), and,
+once all of them are built, writes ``compiled.json`` with a hash of each source. Python's import system prefers an extension module to a ``.py`` of the
 same name, so an extension built from an older source would run in its place without a word. This
 module runs first, from the package's ``__init__``, and sends those imports to the ``.py`` sources
 when:
@@ -11,6 +11,8 @@ when:
 - a source changed since it was compiled (an edit in a development checkout): a warning says how
   to rebuild;
 - the extensions are incomplete, or there is no ``compiled.json`` to vouch for them.
+
+A C module has no ``.py`` to fall back on: the compiled ``javadoc.py`` uses it, the pure one never.
 
 Both ways give byte-identical output (``tests/extract/test_compiled.py``); only speed differs.
 """
@@ -36,6 +38,7 @@ PACKAGE = __name__.rpartition(".")[0]
 PACKAGE_DIR = Path(__file__).resolve().parent
 MANIFEST = "compiled.json"  # setup.py writes it
 PURE_ENV = "CODETUNE_PURE_PYTHON"
+NATIVE = ("javadoc_native",)  # C modules setup.py builds from <name>.c, vouched for in the manifest
 
 
 class StaleBuildWarning(CodetuneWarning):
@@ -78,11 +81,12 @@ def choose(package_dir: Path, environ: Mapping[str, str]) -> tuple[Implementatio
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         sources: dict[str, str] = manifest["sources"]
+        native: dict[str, str] = manifest.get("native", {})
         compiler = str(manifest.get("compiler", "mypyc"))
-        if not isinstance(sources, dict):
+        if not isinstance(sources, dict) or not isinstance(native, dict):
             raise TypeError("sources is not an object")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        manifest, sources, compiler = None, {}, ""
+        manifest, sources, native, compiler = None, {}, {}, ""
     built = _extension_names(package_dir)
     # Every module that has an extension here must load from source unless the manifest vouches for it.
     names = sorted(set(sources) | built)
@@ -91,11 +95,20 @@ def choose(package_dir: Path, environ: Mapping[str, str]) -> tuple[Implementatio
     if manifest is None:
         return Implementation(False, "not compiled"), names
     missing = [name for name in sources if name not in built]
+    missing += [name for name in NATIVE if name not in native or not _has_extension(package_dir, name)]
     if missing:
         return Implementation(False, f"compiled {', '.join(missing)} missing"), names
-    changed = [name for name, digest in sources.items() if _digest(package_dir / f"{name}.py") != digest]
+    changed = [
+        f"{name}.py" for name, digest in sources.items() if _digest(package_dir / f"{name}.py") != digest
+    ]
+    # An installed wheel has no C source beside its module: nothing to be stale against.
+    changed += [
+        f"{name}.c"
+        for name in NATIVE
+        if (package_dir / f"{name}.c").exists() and _digest(package_dir / f"{name}.c") != native[name]
+    ]
     if changed:
-        files = ", ".join(f"{name}.py" for name in changed)
+        files = ", ".join(changed)
         return Implementation(False, f"{files} changed since the build", stale=True), names
     return Implementation(True, compiler), []
 
@@ -108,6 +121,12 @@ def _extension_names(package_dir: Path) -> set[str]:
         for path in package_dir.glob(f"*{suffix}")
         if (package_dir / f"{(name := path.name[: -len(suffix)])}.py").exists()
     }
+
+
+def _has_extension(package_dir: Path, name: str) -> bool:
+    return any(
+        (package_dir / f"{name}{suffix}").exists() for suffix in importlib.machinery.EXTENSION_SUFFIXES
+    )
 
 
 def _digest(path: Path) -> str | None:
