@@ -147,6 +147,14 @@ static Str done(Buf *b) {
     return s;
 }
 
+/* Copies text[i:] up to the next c (left out) to b; returns where that c is, or text.n. */
+static Py_ssize_t copy_until(Buf *b, Str text, Py_ssize_t i, char c) {
+    const char *hit = memchr(text.p + i, c, (size_t)(text.n - i));
+    Py_ssize_t stop = hit ? hit - text.p : text.n;
+    put(b, text.p + i, stop - i);
+    return stop;
+}
+
 static Str slice(Str s, Py_ssize_t start, Py_ssize_t end) {
     Str r = {s.p + start, end - start};
     return r;
@@ -335,11 +343,8 @@ static Str comment_body(Str raw) {
     }
     Py_ssize_t i = 0;
     while (i < s.n) {
-        const char *nl = memchr(s.p + i, '\n', (size_t)(s.n - i));
-        Py_ssize_t stop = nl ? nl - s.p : s.n;
-        memcpy(b.p + b.n, s.p + i, (size_t)(stop - i));
-        b.n += stop - i;
-        if (nl == NULL) {
+        Py_ssize_t stop = copy_until(&b, s, i, '\n');
+        if (stop == s.n) {
             break;
         }
         b.p[b.n++] = '\n';
@@ -517,11 +522,8 @@ static Str unescape(Str text) {
     }
     Py_ssize_t i = 0;
     while (i < text.n) {
-        const char *amp = memchr(text.p + i, '&', (size_t)(text.n - i));
-        Py_ssize_t stop = amp ? amp - text.p : text.n;
-        memcpy(b.p + b.n, text.p + i, (size_t)(stop - i));
-        b.n += stop - i;
-        if (amp == NULL) {
+        Py_ssize_t stop = copy_until(&b, text, i, '&');
+        if (stop == text.n) {
             break;
         }
         char value;
@@ -617,10 +619,8 @@ static Str strip_html(Str text) {
         Buf b = {0};
         Py_ssize_t i = 0, no_close_from = text.n + 1;
         while (i < text.n) {
-            const char *lt = memchr(text.p + i, '<', (size_t)(text.n - i));
-            Py_ssize_t stop = lt ? lt - text.p : text.n;
-            put(&b, text.p + i, stop - i);
-            if (lt == NULL) {
+            Py_ssize_t stop = copy_until(&b, text, i, '<');
+            if (stop == text.n) {
                 break;
             }
             Str name;
@@ -676,10 +676,8 @@ static Str strip_pre_html(Str text) {
     Buf b = {0};
     Py_ssize_t i = 0;
     while (i < text.n) {
-        const char *lt = memchr(text.p + i, '<', (size_t)(text.n - i));
-        Py_ssize_t stop = lt ? lt - text.p : text.n;
-        put(&b, text.p + i, stop - i);
-        if (lt == NULL) {
+        Py_ssize_t stop = copy_until(&b, text, i, '<');
+        if (stop == text.n) {
             break;
         }
         Py_ssize_t j = stop + 1;
@@ -865,11 +863,8 @@ static Str blank_lines_to_paragraphs(Str text) {
     }
     Py_ssize_t i = 0;
     while (i < text.n) {
-        const char *nl = memchr(text.p + i, '\n', (size_t)(text.n - i));
-        Py_ssize_t stop = nl ? nl - text.p : text.n;
-        memcpy(b.p + b.n, text.p + i, (size_t)(stop - i));
-        b.n += stop - i;
-        if (nl == NULL) {
+        Py_ssize_t stop = copy_until(&b, text, i, '\n');
+        if (stop == text.n) {
             break;
         }
         Py_ssize_t j = stop + 1;
@@ -1152,10 +1147,8 @@ static Str layout(Str flowed, State *st) {
     Buf out = {0};
     Py_ssize_t i = 0;
     while (i < text.n) {
-        const char *open = memchr(text.p + i, CODE_OPEN, (size_t)(text.n - i));
-        Py_ssize_t stop = open ? open - text.p : text.n;
-        put(&out, text.p + i, stop - i);
-        if (open == NULL) {
+        Py_ssize_t stop = copy_until(&out, text, i, CODE_OPEN);
+        if (stop == text.n) {
             break;
         }
         Py_ssize_t k = stop + 1, index = 0;
