@@ -109,6 +109,12 @@ def test_what_the_native_parser_declines(raw: str) -> None:
         pytest.param(
             "/**\n * Sum.\n * @param a first\n * @param b second\n * @return a + b\n */", id="block-tags"
         ),
+        # Which tags a <pre> or an inline tag hides, found going forward (javadoc.py looks back).
+        pytest.param("/** <pre> x\n</pre>" + "\n@x a" * 300 + "\n<pre>\n@y b */", id="tags-after-pre"),
+        pytest.param(
+            "/** <PRE> x </pre>\n" + "\n@x a {@code b\n@q }" * 100 + "<pre>\n@z </PRE>\n@w */",
+            id="tags-between-pre-and-inline-tags",
+        ),
     ],
 )
 def test_what_the_native_parser_handles(raw: str) -> None:

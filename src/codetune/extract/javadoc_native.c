@@ -203,22 +203,8 @@ static Py_ssize_t find_n(Str s, const char *needle, Py_ssize_t m, Py_ssize_t sta
     return -1;
 }
 
-/* str.rfind(needle, start, end) */
-static Py_ssize_t rfind_n(Str s, const char *needle, Py_ssize_t m, Py_ssize_t start, Py_ssize_t end) {
-    if (end > s.n) {
-        end = s.n;
-    }
-    for (Py_ssize_t i = end - m; i >= start; i--) {
-        if (s.p[i] == needle[0] && memcmp(s.p + i, needle, (size_t)m) == 0) {
-            return i;
-        }
-    }
-    return -1;
-}
-
 /* for a literal needle */
 #define find(s, needle, start, end) find_n(s, needle, (Py_ssize_t)sizeof(needle) - 1, start, end)
-#define rfind(s, needle, start, end) rfind_n(s, needle, (Py_ssize_t)sizeof(needle) - 1, start, end)
 
 #define contains(s, needle) (find(s, needle, 0, (s).n) != -1)
 
@@ -1033,7 +1019,7 @@ static int matches_ignoring_case(Str s, Py_ssize_t i, const char *lowered) {
 
 /* _PRE, r"<pre\b[^>]*>(.*?)(?:</pre\s*>|\Z)" (re.I | re.S), at text[i] == '<': the match's end or
  * -1, and where the code in it starts and ends. */
-static Py_ssize_t pre_at(Str text, Py_ssize_t i, Py_ssize_t *code_start, Py_ssize_t *code_end) {
+static Py_ssize_t pre_at(Str text, Py_ssize_t i, Py_ssize_t *code_start, Py_ssize_t *code_end, Py_ssize_t *no_gt_from) {
     if (!matches_ignoring_case(text, i, "<pre")) {
         return -1;
     }
@@ -1041,12 +1027,12 @@ static Py_ssize_t pre_at(Str text, Py_ssize_t i, Py_ssize_t *code_start, Py_ssiz
     if (j < text.n && is_word(text.p[j])) {
         return -1;
     }
-    while (j < text.n && text.p[j] != '>') {
-        j++;
-    }
-    if (j >= text.n) {
+    const char *gt = j < *no_gt_from ? memchr(text.p + j, '>', (size_t)(text.n - j)) : NULL;
+    if (gt == NULL) {
+        *no_gt_from = j; /* and no "<pre" after this one has its '>' either */
         return -1;
     }
+    j = gt - text.p;
     *code_start = j + 1;
     for (Py_ssize_t k = j + 1; k < text.n; k++) {
         if (text.p[k] == '<' && matches_ignoring_case(text, k, "</pre")) {
@@ -1070,14 +1056,14 @@ static Str render(Str text, State *st) {
     Str flowed;
     if (has_pre(text)) {
         Buf b = {0};
-        Py_ssize_t pos = 0, i = 0;
+        Py_ssize_t pos = 0, i = 0, no_gt_from = text.n + 1;
         while (i < text.n && !FAILED) {
             const char *lt = memchr(text.p + i, '<', (size_t)(text.n - i));
             if (lt == NULL) {
                 break;
             }
             Py_ssize_t at = lt - text.p, code_start, code_end;
-            Py_ssize_t end = pre_at(text, at, &code_start, &code_end);
+            Py_ssize_t end = pre_at(text, at, &code_start, &code_end, &no_gt_from);
             if (end == -1) {
                 i = at + 1;
                 continue;
@@ -1217,11 +1203,34 @@ typedef struct {
     Str name, text;
 } Block;
 
+/* The last occurrence of a needle that ends by a position, for positions that only grow: what
+ * str.rfind(needle, 0, pos) gives, in one forward pass over the text instead of one per position. */
+typedef struct {
+    const char *needle;
+    Py_ssize_t m, next, last;
+} LastSeen;
+
+static LastSeen last_seen(Str s, const char *needle) {
+    Py_ssize_t m = (Py_ssize_t)strlen(needle);
+    LastSeen seen = {needle, m, find_n(s, needle, m, 0, s.n), -1};
+    return seen;
+}
+
+static Py_ssize_t last_before(LastSeen *seen, Str s, Py_ssize_t pos) {
+    while (seen->next != -1 && seen->next + seen->m <= pos) {
+        seen->last = seen->next;
+        seen->next = find_n(s, seen->needle, seen->m, seen->next + 1, s.n);
+    }
+    return seen->last;
+}
+
 /* _split_block_tags: the blocks, and where the main description ends (body.n: all of it).
  * _BLOCK_TAG, r"\n[ \t]*@([A-Za-z][\w.-]*)": every '@' after a newline and blanks, before a letter,
  * starts a tag (a match holds one newline, at its start, so matches never overlap). Found from
  * the '@'s, which are far fewer than the newlines. _protected's backward searches become forward
- * ones, since the tags come in order: the last "{@" before a tag, and the braces since. */
+ * ones, since the tags come in order: the last "{@", "<pre", "</pre"... before a tag, and the
+ * braces since that "{@". (Searching back from each tag, as javadoc.py does, takes time in the
+ * square of the comment's length: 1.5 s for 20,000 tags after a <pre>, against 3 ms here.) */
 static Block *split_block_tags(Str body, Py_ssize_t *main_end, Py_ssize_t *count) {
     *count = 0;
     *main_end = body.n;
@@ -1246,8 +1255,9 @@ static Block *split_block_tags(Str body, Py_ssize_t *main_end, Py_ssize_t *count
         return NULL;
     }
     int pre = has_pre(sb);
-    Py_ssize_t next_open = find(sb, "{@", 0, sb.n), last_open = -1; /* "{@" after and before the tag */
-    Py_ssize_t opens = 0, closes = 0, counted_to = 0; /* braces in sb[last_open:counted_to] */
+    LastSeen inline_open = last_seen(sb, "{@"), pre_lower = last_seen(sb, "<pre"), pre_upper = last_seen(sb, "<PRE");
+    LastSeen end_lower = last_seen(sb, "</pre"), end_upper = last_seen(sb, "</PRE");
+    Py_ssize_t last_open = -1, opens = 0, closes = 0, counted_to = 0; /* braces in sb[last_open:counted_to] */
     Py_ssize_t found = 0;
     for (const char *at = sb.p; (at = memchr(at, '@', (size_t)(sb.p + sb.n - at))) != NULL; at++) {
         Py_ssize_t a = at - sb.p, j = a;
@@ -1262,13 +1272,10 @@ static Block *split_block_tags(Str body, Py_ssize_t *main_end, Py_ssize_t *count
             name_end++;
         }
         int protected = 0; /* _protected */
-        if (next_open != -1 && next_open + 2 <= name_start) {
-            while (next_open != -1 && next_open + 2 <= name_start) {
-                last_open = next_open;
-                next_open = find(sb, "{@", next_open + 1, sb.n);
-            }
+        Py_ssize_t opened = last_before(&inline_open, sb, name_start);
+        if (opened != last_open) {
+            last_open = counted_to = opened;
             opens = closes = 0;
-            counted_to = last_open;
         }
         if (last_open != -1) {
             opens += count_char(sb, '{', counted_to, name_start);
@@ -1277,12 +1284,13 @@ static Block *split_block_tags(Str body, Py_ssize_t *main_end, Py_ssize_t *count
             protected = opens > closes;
         }
         if (!protected && pre) {
-            Py_ssize_t open = rfind(sb, "<pre", 0, name_start);
+            Py_ssize_t open = last_before(&pre_lower, sb, name_start);
             if (open == -1) {
-                open = rfind(sb, "<PRE", 0, name_start);
+                open = last_before(&pre_upper, sb, name_start);
             }
-            protected = open != -1 && rfind(sb, "</pre", open, name_start) == -1 &&
-                        rfind(sb, "</PRE", open, name_start) == -1;
+            /* no "</pre" or "</PRE" since the "<pre" */
+            protected = open != -1 && last_before(&end_lower, sb, name_start) < open &&
+                        last_before(&end_upper, sb, name_start) < open;
         }
         if (!protected) {
             starts[3 * found] = j - 1;
