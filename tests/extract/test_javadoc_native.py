@@ -7,6 +7,7 @@ on adversarial generated ones (``support.javadoc_fuzz``). A failure shows the fa
 
 from __future__ import annotations
 
+import gc
 import random
 from collections import Counter
 from collections.abc import Iterable
@@ -127,3 +128,38 @@ def test_the_nesting_limit_is_the_one_python_has() -> None:
     from codetune.extract.limits import MAX_INLINE_NESTING
 
     assert native.MAX_INLINE_NESTING == MAX_INLINE_NESTING
+
+
+def test_a_parse_run_by_a_finalizer_while_a_result_is_built_changes_nothing() -> None:
+    """Building the result's objects can run the cyclic GC, and with it a ``__del__`` that parses a
+    comment too (or lets another thread parse one): the parse under way keeps its own memory.
+
+    The free lists are emptied first, so that the result's lists, dicts and tuples are new objects
+    and the GC runs while they are built; an arena shared between the two parses crashed here.
+    """
+    lines = "".join(f" * Line {i} with {{@code x{i}}} and <b>bold</b> text.\n" for i in range(3000))
+    comment = "/**\n" + lines + "".join(f" * @param a{i} first {i}\n" for i in range(50)) + " */"
+    other = comment.replace("Line", "Row").replace("first", "second")
+    expected = native.parse(comment)
+    finalized: list[object] = []
+
+    class ParsesWhenCollected:
+        def __init__(self) -> None:
+            self.cycle = self  # only the cyclic GC frees it
+
+        def __del__(self) -> None:
+            finalized.append(native.parse(other))
+
+    thresholds = gc.get_threshold()
+    try:
+        for _ in range(5):
+            held = [([], {}, (i, i), (i,) * 7) for i in range(3000)]  # empty the free lists
+            gc.set_threshold(1)
+            ParsesWhenCollected()
+            parsed = native.parse(comment)
+            gc.set_threshold(*thresholds)
+            del held
+            assert parsed == expected
+    finally:
+        gc.set_threshold(*thresholds)
+    assert len(finalized) == 5 and finalized[0] == native.parse(other)

@@ -16,7 +16,10 @@
  * and on generated ones.
  *
  * Memory: everything a parse builds lives in one arena, freed (or kept for the next parse) at the
- * end, so that declining a comment halfway leaks nothing. The GIL is held throughout.
+ * end, so that declining a comment halfway leaks nothing. Parsing calls no Python API, so it runs
+ * start to end under the GIL, alone. Building the result does: it can run the cyclic GC, whose
+ * finalizers may parse a comment too, in this thread or (releasing the GIL) in another. So the
+ * arena is handed to the call before that, and the module's state is as before any parse.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -41,7 +44,8 @@ typedef struct Chunk {
     char data[];
 } Chunk;
 
-static Chunk *arena = NULL; /* the chunk being filled; older ones follow through next */
+static Chunk *arena = NULL; /* while a comment is parsed: the chunk being filled; older ones follow */
+static Chunk *spare = NULL;  /* between parses: a chunk kept for the next one */
 #define FIRST_CHUNK (64 * 1024)
 
 static void *arena_alloc(size_t n) {
@@ -65,19 +69,20 @@ static void *arena_alloc(size_t n) {
     return p;
 }
 
-/* Keep the newest chunk (the largest) for the next parse; free the others. */
-static void arena_reset(void) {
-    if (arena == NULL) {
-        return;
+/* A parse's chunks, once it is done with them: the newest (the largest) is kept as the spare if
+ * there is none, the others are freed. */
+static void arena_release(Chunk *chunks) {
+    while (chunks != NULL) {
+        Chunk *next = chunks->next;
+        if (spare == NULL) {
+            chunks->next = NULL;
+            chunks->used = 0;
+            spare = chunks;
+        } else {
+            PyMem_Free(chunks);
+        }
+        chunks = next;
     }
-    Chunk *older = arena->next;
-    while (older != NULL) {
-        Chunk *next = older->next;
-        PyMem_Free(older);
-        older = next;
-    }
-    arena->next = NULL;
-    arena->used = 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1390,14 +1395,23 @@ static PyObject *pairs_to_dict(Pairs *pairs) {
     return dict;
 }
 
-/* parse_javadoc, up to the Python objects */
-static PyObject *parse_comment(Str raw) {
+/* A parsed comment, in the arena */
+typedef struct {
+    Str summary, description, returns;
+    int has_returns, inherit_doc;
+    Pairs params, throws;
+    Str *tag_names, *tag_texts;
+    Py_ssize_t ntags;
+} Parsed;
+
+/* parse_javadoc, up to the Python objects; FAILED says whether it got there */
+static void parse_comment(Str raw, Parsed *out) {
     State st = {0};
     Str body = comment_body(raw);
     Py_ssize_t main_end, nblocks;
     Block *blocks = FAILED ? NULL : split_block_tags(body, &main_end, &nblocks);
     if (FAILED) {
-        return NULL;
+        return;
     }
     Str description = render(slice(body, 0, main_end), &st);
     Pairs params = {0}, throws = {0};
@@ -1409,7 +1423,7 @@ static PyObject *parse_comment(Str raw) {
         params.keys = arena_alloc(sizeof(Str) * (size_t)nblocks * 6);
         if (params.keys == NULL) {
             outcome = NO_MEMORY;
-            return NULL;
+            return;
         }
         params.values = params.keys + nblocks;
         throws.keys = params.keys + 2 * nblocks;
@@ -1458,20 +1472,23 @@ static PyObject *parse_comment(Str raw) {
         has_returns = 1;
     }
     Str summary = st.has_summary ? st.summary : first_sentence(description);
-    if (FAILED) {
-        return NULL;
-    }
+    Parsed parsed = {summary, description, returns, has_returns, st.inherit_doc, params, throws, tag_names, tag_texts, ntags};
+    *out = parsed;
+}
 
+/* The tuple parse() returns */
+static PyObject *to_tuple(Parsed *parsed) {
+    Py_ssize_t ntags = parsed->ntags;
     PyObject *tags = PyList_New(ntags);
     for (Py_ssize_t t = 0; tags != NULL && t < ntags; t++) {
-        PyObject *tag = Py_BuildValue("(NN)", to_python(tag_names[t]), to_python(tag_texts[t]));
+        PyObject *tag = Py_BuildValue("(NN)", to_python(parsed->tag_names[t]), to_python(parsed->tag_texts[t]));
         if (tag == NULL) {
             Py_CLEAR(tags);
             break;
         }
         PyList_SET_ITEM(tags, t, tag);
     }
-    PyObject *returns_object = has_returns ? to_python(returns) : Py_NewRef(Py_None);
+    PyObject *returns_object = parsed->has_returns ? to_python(parsed->returns) : Py_NewRef(Py_None);
     if (tags == NULL || returns_object == NULL) {
         Py_XDECREF(tags);
         Py_XDECREF(returns_object);
@@ -1479,13 +1496,13 @@ static PyObject *parse_comment(Str raw) {
     }
     return Py_BuildValue(
         "(NNNNNNO)",
-        to_python(summary),
-        to_python(description),
-        pairs_to_dict(&params),
+        to_python(parsed->summary),
+        to_python(parsed->description),
+        pairs_to_dict(&parsed->params),
         returns_object,
-        pairs_to_dict(&throws),
+        pairs_to_dict(&parsed->throws),
         tags,
-        st.inherit_doc ? Py_True : Py_False);
+        parsed->inherit_doc ? Py_True : Py_False);
 }
 
 static PyObject *parse(PyObject *module, PyObject *raw) {
@@ -1501,19 +1518,26 @@ static PyObject *parse(PyObject *module, PyObject *raw) {
     if (has_char(text, PARA) || has_char(text, LINE) || has_char(text, CODE_OPEN) || has_char(text, CODE_CLOSE)) {
         Py_RETURN_NONE; /* javadoc.py removes them first; rare enough to leave to it */
     }
+    /* Parse: no Python API, so nothing else runs meanwhile (see the header). */
+    arena = spare;
+    spare = NULL;
     outcome = OK;
-    PyObject *result = parse_comment(text);
-    int declined = outcome == DECLINED, no_memory = outcome == NO_MEMORY;
+    Parsed parsed;
+    parse_comment(text, &parsed);
+    Chunk *mine = arena;
+    int parsed_outcome = outcome;
+    arena = NULL;
     outcome = OK;
-    arena_reset();
-    if (no_memory) {
-        Py_XDECREF(result);
-        return PyErr_NoMemory();
+    /* Build the result: finalizers may parse meanwhile, each with an arena of its own. */
+    PyObject *result = NULL;
+    if (parsed_outcome == NO_MEMORY) {
+        PyErr_NoMemory();
+    } else if (parsed_outcome == DECLINED) {
+        result = Py_NewRef(Py_None);
+    } else {
+        result = to_tuple(&parsed);
     }
-    if (declined) {
-        Py_XDECREF(result);
-        Py_RETURN_NONE;
-    }
+    arena_release(mine);
     return result;
 }
 
