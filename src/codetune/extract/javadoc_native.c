@@ -1232,10 +1232,10 @@ static Py_ssize_t last_before(LastSeen *seen, Str s, Py_ssize_t pos) {
 /* _split_block_tags: the blocks, and where the main description ends (body.n: all of it).
  * _BLOCK_TAG, r"\n[ \t]*@([A-Za-z][\w.-]*)": every '@' after a newline and blanks, before a letter,
  * starts a tag (a match holds one newline, at its start, so matches never overlap). Found from
- * the '@'s, which are far fewer than the newlines. _protected's backward searches become forward
- * ones, since the tags come in order: the last "{@", "<pre", "</pre"... before a tag, and the
- * braces since that "{@". (Searching back from each tag, as javadoc.py does, takes time in the
- * square of the comment's length: 1.5 s for 20,000 tags after a <pre>, against 3 ms here.) */
+ * the '@'s, which are far fewer than the newlines. As in javadoc._unprotected, which tags a
+ * <pre> or an inline tag hides is found going forward, the tags coming in order: the last "{@",
+ * "<pre", "</pre"... before a tag, and the braces since that "{@". (Searching back from each tag
+ * takes time in the square of the comment's length: 1.5 s for 20,000 tags after a <pre>.) */
 static Block *split_block_tags(Str body, Py_ssize_t *main_end, Py_ssize_t *count) {
     *count = 0;
     *main_end = body.n;
@@ -1276,7 +1276,7 @@ static Block *split_block_tags(Str body, Py_ssize_t *main_end, Py_ssize_t *count
         while (name_end < sb.n && is_tag_name_char(sb.p[name_end])) {
             name_end++;
         }
-        int protected = 0; /* _protected */
+        int protected = 0; /* javadoc._unprotected */
         Py_ssize_t opened = last_before(&inline_open, sb, name_start);
         if (opened != last_open) {
             last_open = counted_to = opened;
