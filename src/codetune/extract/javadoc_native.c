@@ -189,6 +189,31 @@ static inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32
 
 static int has_char(Str s, char c) { return s.n > 0 && memchr(s.p, c, (size_t)s.n) != NULL; }
 
+/* What a rewrite does at each of its marker characters: appends to b what replaces the text that
+ * starts at text[at], and returns where the rewrite goes on. */
+typedef Py_ssize_t (*Rewriter)(Buf *b, Str text, Py_ssize_t at, void *context);
+
+/* The text with what starts at each `marker` character replaced: a regular expression's sub(),
+ * for an expression that starts with that character. */
+static Str rewrite(Str text, char marker, Rewriter at_marker, void *context) {
+    if (!has_char(text, marker)) {
+        return text;
+    }
+    Buf b = {0};
+    if (!reserve(&b, text.n)) {
+        return EMPTY;
+    }
+    Py_ssize_t i = 0;
+    while (i < text.n && !FAILED) {
+        Py_ssize_t at = copy_until(&b, text, i, marker);
+        if (at == text.n) {
+            break;
+        }
+        i = at_marker(&b, text, at, context);
+    }
+    return FAILED ? EMPTY : done(&b);
+}
+
 /* str.find(needle, start, end); m is the needle's length */
 static Py_ssize_t find_n(Str s, const char *needle, Py_ssize_t m, Py_ssize_t start, Py_ssize_t end) {
     if (end > s.n) {
@@ -313,6 +338,23 @@ static Str layout(Str flowed, State *st);
 /* ------------------------------------------------------------------------------------------ */
 /* _comment_body */
 
+/* _LEADING_STARS, r"\n[ \t]*\*+ ?" -> "\n". Without a star after the blanks nothing matches. */
+static Py_ssize_t leading_stars(Buf *b, Str s, Py_ssize_t at, void *unused) {
+    (void)unused;
+    put_char(b, '\n');
+    Py_ssize_t j = at + 1;
+    while (j < s.n && (s.p[j] == ' ' || s.p[j] == '\t')) {
+        j++;
+    }
+    if (!(j < s.n && s.p[j] == '*')) {
+        return at + 1;
+    }
+    while (j < s.n && s.p[j] == '*') {
+        j++;
+    }
+    return j < s.n && s.p[j] == ' ' ? j + 1 : j;
+}
+
 static Str comment_body(Str raw) {
     Str s = raw;
     if (starts_with(s, "/**")) {
@@ -324,38 +366,7 @@ static Str comment_body(Str raw) {
     while (s.n > 0 && s.p[0] == '*') {
         s = slice(s, 1, s.n);
     }
-    if (!has_char(s, '\n')) {
-        return s;
-    }
-    /* _LEADING_STARS, r"\n[ \t]*\*+ ?" -> "\n". Without a star after the blanks nothing matches. */
-    Buf b = {0};
-    if (!reserve(&b, s.n)) {
-        return EMPTY;
-    }
-    Py_ssize_t i = 0;
-    while (i < s.n) {
-        Py_ssize_t stop = copy_until(&b, s, i, '\n');
-        if (stop == s.n) {
-            break;
-        }
-        b.p[b.n++] = '\n';
-        Py_ssize_t j = stop + 1;
-        while (j < s.n && (s.p[j] == ' ' || s.p[j] == '\t')) {
-            j++;
-        }
-        if (j < s.n && s.p[j] == '*') {
-            while (j < s.n && s.p[j] == '*') {
-                j++;
-            }
-            if (j < s.n && s.p[j] == ' ') {
-                j++;
-            }
-            i = j;
-        } else {
-            i = stop + 1;
-        }
-    }
-    return done(&b);
+    return rewrite(s, '\n', leading_stars, NULL);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -503,35 +514,15 @@ static Py_ssize_t entity_at(Str text, Py_ssize_t i, char *value) {
     return 0;
 }
 
-static Str unescape(Str text) {
-    if (!has_char(text, '&')) {
-        return text;
-    }
-    Buf b = {0};
-    if (!reserve(&b, text.n)) {
-        return EMPTY;
-    }
-    Py_ssize_t i = 0;
-    while (i < text.n) {
-        Py_ssize_t stop = copy_until(&b, text, i, '&');
-        if (stop == text.n) {
-            break;
-        }
-        char value;
-        Py_ssize_t length = entity_at(text, stop, &value);
-        if (FAILED) {
-            return EMPTY;
-        }
-        if (length) {
-            b.p[b.n++] = value;
-            i = stop + length;
-        } else {
-            b.p[b.n++] = '&';
-            i = stop + 1;
-        }
-    }
-    return done(&b);
+static Py_ssize_t entity(Buf *b, Str text, Py_ssize_t at, void *unused) {
+    (void)unused;
+    char value;
+    Py_ssize_t length = entity_at(text, at, &value);
+    put_char(b, length ? value : '&');
+    return at + (length ? length : 1);
 }
+
+static Str unescape(Str text) { return rewrite(text, '&', entity, NULL); }
 
 /* ------------------------------------------------------------------------------------------ */
 /* HTML */
@@ -604,104 +595,81 @@ static Py_ssize_t html_tag_at(Str text, Py_ssize_t i, Str *name, int *closing, P
     return -1;
 }
 
-/* _strip_html: tags replaced as _html_replacement says, then entities decoded */
-static Str strip_html(Str text) {
-    if (has_char(text, '<')) {
-        Buf b = {0};
-        Py_ssize_t i = 0, no_close_from = text.n + 1;
-        while (i < text.n) {
-            Py_ssize_t stop = copy_until(&b, text, i, '<');
-            if (stop == text.n) {
-                break;
-            }
-            Str name;
-            int closing;
-            Py_ssize_t end = html_tag_at(text, stop, &name, &closing, &no_close_from);
-            if (end == -1) {
-                put_char(&b, '<');
-                i = stop + 1;
-                continue;
-            }
-            char lowered[16];
-            Py_ssize_t n = name.n;
-            if (n > (Py_ssize_t)sizeof lowered) {
-                put(&b, text.p + stop, end - stop); /* longer than any element's name: text */
-                i = end;
-                continue;
-            }
-            for (Py_ssize_t c = 0; c < n; c++) {
-                lowered[c] = lower(name.p[c]);
-            }
-            if (n && !one_of(lowered, n, HTML_ELEMENTS)) {
-                put(&b, text.p + stop, end - stop); /* `List<String>` in prose: not markup */
-            } else if (n == 2 && memcmp(lowered, "li", 2) == 0) {
-                if (closing) {
-                    put_char(&b, ' ');
-                } else {
-                    put_char(&b, LINE);
-                    put(&b, "- ", 2);
-                }
-            } else if (n && one_of(lowered, n, PARAGRAPH_TAGS)) {
-                put_char(&b, PARA);
-            } else if (n && one_of(lowered, n, LINE_TAGS)) {
-                put_char(&b, LINE);
-            } else if (n == 2 && (memcmp(lowered, "td", 2) == 0 || memcmp(lowered, "th", 2) == 0)) {
-                put_char(&b, ' ');
-            }
-            i = end;
-        }
-        if (FAILED) {
-            return EMPTY;
-        }
-        text = done(&b);
+/* _html_replacement for the _HTML_TAG match at text[at], if any; context: html_tag_at's memo */
+static Py_ssize_t html_tag(Buf *b, Str text, Py_ssize_t at, void *no_close_from) {
+    Str name;
+    int closing;
+    Py_ssize_t end = html_tag_at(text, at, &name, &closing, no_close_from);
+    if (end == -1) {
+        put_char(b, '<');
+        return at + 1;
     }
-    return unescape(text);
+    char lowered[16];
+    Py_ssize_t n = name.n;
+    if (n > (Py_ssize_t)sizeof lowered) {
+        put(b, text.p + at, end - at); /* longer than any element's name: text */
+        return end;
+    }
+    for (Py_ssize_t c = 0; c < n; c++) {
+        lowered[c] = lower(name.p[c]);
+    }
+    if (n && !one_of(lowered, n, HTML_ELEMENTS)) {
+        put(b, text.p + at, end - at); /* `List<String>` in prose: not markup */
+    } else if (n == 2 && memcmp(lowered, "li", 2) == 0) {
+        if (closing) {
+            put_char(b, ' ');
+        } else {
+            put_char(b, LINE);
+            put(b, "- ", 2);
+        }
+    } else if (n && one_of(lowered, n, PARAGRAPH_TAGS)) {
+        put_char(b, PARA);
+    } else if (n && one_of(lowered, n, LINE_TAGS)) {
+        put_char(b, LINE);
+    } else if (n == 2 && (memcmp(lowered, "td", 2) == 0 || memcmp(lowered, "th", 2) == 0)) {
+        put_char(b, ' ');
+    }
+    return end;
 }
 
-/* _PRE_HTML_TAG.sub("", text): r"</?(?:b|i|em|...)\b[^<>]*>" (re.I). With the word boundary after
- * the name, a name matches only if it is the whole run of word characters there. */
-static Str strip_pre_html(Str text) {
-    if (!has_char(text, '<')) {
-        return text;
+/* _strip_html: tags replaced as _html_replacement says, then entities decoded */
+static Str strip_html(Str text) {
+    Py_ssize_t no_close_from = text.n + 1;
+    return unescape(rewrite(text, '<', html_tag, &no_close_from));
+}
+
+/* _PRE_HTML_TAG, r"</?(?:b|i|em|...)\b[^<>]*>" (re.I), at text[at]: dropped. With the word boundary
+ * after the name, a name matches only if it is the whole run of word characters there. */
+static Py_ssize_t pre_html_tag(Buf *b, Str text, Py_ssize_t at, void *unused) {
+    (void)unused;
+    Py_ssize_t j = at + 1;
+    if (j < text.n && text.p[j] == '/') {
+        j++;
     }
-    Buf b = {0};
-    Py_ssize_t i = 0;
-    while (i < text.n) {
-        Py_ssize_t stop = copy_until(&b, text, i, '<');
-        if (stop == text.n) {
-            break;
+    Py_ssize_t k = j;
+    while (k < text.n && is_word(text.p[k])) {
+        k++;
+    }
+    char lowered[8];
+    if (k > j && k - j <= (Py_ssize_t)sizeof lowered) {
+        for (Py_ssize_t c = j; c < k; c++) {
+            lowered[c - j] = lower(text.p[c]);
         }
-        Py_ssize_t j = stop + 1;
-        if (j < text.n && text.p[j] == '/') {
-            j++;
-        }
-        Py_ssize_t k = j;
-        while (k < text.n && is_word(text.p[k])) {
-            k++;
-        }
-        char lowered[8];
-        int known = 0;
-        if (k > j && k - j <= (Py_ssize_t)sizeof lowered) {
-            for (Py_ssize_t c = j; c < k; c++) {
-                lowered[c - j] = lower(text.p[c]);
-            }
-            known = one_of(lowered, k - j, PRE_HTML_TAGS);
-        }
-        if (known) {
+        if (one_of(lowered, k - j, PRE_HTML_TAGS)) {
             Py_ssize_t m = k;
             while (m < text.n && text.p[m] != '<' && text.p[m] != '>') {
                 m++;
             }
             if (m < text.n && text.p[m] == '>') {
-                i = m + 1;
-                continue;
+                return m + 1;
             }
         }
-        put_char(&b, '<');
-        i = stop + 1;
     }
-    return done(&b);
+    put_char(b, '<');
+    return at + 1;
 }
+
+static Str strip_pre_html(Str text) { return rewrite(text, '<', pre_html_tag, NULL); }
 
 /* ------------------------------------------------------------------------------------------ */
 /* References, inline tags */
@@ -846,37 +814,25 @@ static Str render_inline(Str name, Str content, State *st) {
 /* ------------------------------------------------------------------------------------------ */
 /* Rendering */
 
-/* _BLANK_LINE.sub(_PARA, text): r"\n[ \t]*\n", leftmost and not overlapping */
-static Str blank_lines_to_paragraphs(Str text) {
-    Buf b = {0};
-    if (!reserve(&b, text.n)) {
-        return EMPTY;
+/* _BLANK_LINE, r"\n[ \t]*\n", at text[at] -> _PARA */
+static Py_ssize_t blank_line(Buf *b, Str text, Py_ssize_t at, void *unused) {
+    (void)unused;
+    Py_ssize_t j = at + 1;
+    while (j < text.n && (text.p[j] == ' ' || text.p[j] == '\t')) {
+        j++;
     }
-    Py_ssize_t i = 0;
-    while (i < text.n) {
-        Py_ssize_t stop = copy_until(&b, text, i, '\n');
-        if (stop == text.n) {
-            break;
-        }
-        Py_ssize_t j = stop + 1;
-        while (j < text.n && (text.p[j] == ' ' || text.p[j] == '\t')) {
-            j++;
-        }
-        if (j < text.n && text.p[j] == '\n') {
-            b.p[b.n++] = PARA;
-            i = j + 1;
-        } else {
-            b.p[b.n++] = '\n';
-            i = stop + 1;
-        }
+    if (j < text.n && text.p[j] == '\n') {
+        put_char(b, PARA);
+        return j + 1;
     }
-    return done(&b);
+    put_char(b, '\n');
+    return at + 1;
 }
 
 /* _render_flow */
 static Str render_flow(Str text, State *st) {
     if (has_char(text, '\n')) {
-        text = blank_lines_to_paragraphs(text);
+        text = rewrite(text, '\n', blank_line, NULL);
     }
     if (FAILED) {
         return EMPTY;
@@ -1085,6 +1041,24 @@ static Str render(Str text, State *st) {
     return FAILED ? EMPTY : layout(flowed, st);
 }
 
+/* _CODE_BLOCK, "\x03(\d+)\x04", at text[at] -> the code, fenced */
+static Py_ssize_t code_block(Buf *b, Str text, Py_ssize_t at, void *state) {
+    State *st = state;
+    Py_ssize_t k = at + 1, index = 0;
+    while (k < text.n && text.p[k] >= '0' && text.p[k] <= '9' && index < st->ncodes) {
+        index = index * 10 + (text.p[k] - '0');
+        k++;
+    }
+    if (k > at + 1 && k < text.n && text.p[k] == CODE_CLOSE && index < st->ncodes) {
+        put(b, "```\n", 4);
+        put_str(b, st->codes[index]);
+        put(b, "\n```", 4);
+        return k + 1;
+    }
+    put_char(b, CODE_OPEN);
+    return at + 1;
+}
+
 /* _layout */
 static Str layout(Str flowed, State *st) {
     if (FAILED) {
@@ -1131,33 +1105,7 @@ static Str layout(Str flowed, State *st) {
         }
     }
     text = done(&b);
-    if (st->ncodes == 0 || !has_char(text, CODE_OPEN)) {
-        return text;
-    }
-    /* _CODE_BLOCK, "\x03(\d+)\x04" -> the code, fenced */
-    Buf out = {0};
-    Py_ssize_t i = 0;
-    while (i < text.n) {
-        Py_ssize_t stop = copy_until(&out, text, i, CODE_OPEN);
-        if (stop == text.n) {
-            break;
-        }
-        Py_ssize_t k = stop + 1, index = 0;
-        while (k < text.n && text.p[k] >= '0' && text.p[k] <= '9' && index < st->ncodes) {
-            index = index * 10 + (text.p[k] - '0');
-            k++;
-        }
-        if (k > stop + 1 && k < text.n && text.p[k] == CODE_CLOSE && index < st->ncodes) {
-            put(&out, "```\n", 4);
-            put_str(&out, st->codes[index]);
-            put(&out, "\n```", 4);
-            i = k + 1;
-        } else {
-            put_char(&out, CODE_OPEN);
-            i = stop + 1;
-        }
-    }
-    return done(&out);
+    return st->ncodes ? rewrite(text, CODE_OPEN, code_block, st) : text;
 }
 
 /* first_sentence. _SENTENCE_END, r"[.!?](?=\s+[^a-z\s]|\s*$)": the run of blanks after the mark
