@@ -44,14 +44,6 @@ _MUST_BAIL = re.compile(r"[^\x00-\x7f]|[\x01-\x04]")
 # The two parsers, normalised for comparison
 
 
-def reference_parse() -> Callable[[str], Any]:
-    """The Python parser: ``parse_javadoc_python`` once it exists, ``parse_javadoc`` before."""
-    from codetune.extract import javadoc
-
-    found: Callable[[str], Any] | None = getattr(javadoc, "parse_javadoc_python", None)
-    return found if found is not None else javadoc.parse_javadoc
-
-
 def native_module() -> Any | None:
     """``codetune.extract.javadoc_native``, or None where it does not import."""
     try:
@@ -61,7 +53,10 @@ def native_module() -> Any | None:
 
 
 def reference_tuple(raw: str) -> tuple[Any, ...]:
-    doc = reference_parse()(raw)
+    """What the Python parser, the definition, gives for ``raw``."""
+    from codetune.extract.javadoc import parse_javadoc_python
+
+    doc = parse_javadoc_python(raw)
     return (
         doc.summary,
         doc.description,
