@@ -113,6 +113,13 @@ def test_an_installed_package_without_its_c_source_runs_compiled(tmp_path: Path)
     assert implementation == compiled.Implementation(True, "mypyc 9.9")
 
 
+def test_the_c_modules_checked_are_those_setup_py_builds() -> None:
+    """compiled.py cannot import setup.py: its list of C modules is a copy, kept in step here."""
+    from support.build import native_modules
+
+    assert native_modules() == compiled.NATIVE
+
+
 def test_the_environment_can_ask_for_pure_python(tmp_path: Path) -> None:
     implementation, from_source = compiled.choose(make_package(tmp_path), {compiled.PURE_ENV: "1"})
     assert implementation == compiled.Implementation(False, f"{compiled.PURE_ENV} is set")

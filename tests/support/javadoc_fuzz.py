@@ -107,14 +107,6 @@ def _normalise(result: Any) -> tuple[Any, ...] | None:
     )
 
 
-def native_tuple(raw: str) -> tuple[Any, ...] | None:
-    """The native result normalised as :func:`reference_tuple` (None stays None)."""
-    module = native_module()
-    if module is None:
-        raise RuntimeError("codetune.extract.javadoc_native does not import")
-    return _normalise(module.parse(raw))
-
-
 def must_bail(raw: str) -> bool:
     """Does ``raw`` hold what the native parser never handles (non-ASCII, \\x01-\\x04)?"""
     return _MUST_BAIL.search(raw) is not None
@@ -195,15 +187,6 @@ def explain(raw: str, native_parse: Callable[[str], Any] | None = None) -> str:
         f"{kind}\nshrunk input: {small!r}\n{detail[1]}\nreference tuple: {reference!r}\n"
         f"original input ({len(raw)} chars): {raw!r}"
     )
-
-
-def reference_problem(raw: str) -> str | None:
-    """The exception the Python parser raises on ``raw`` (a bug), or None."""
-    try:
-        reference_tuple(raw)
-    except Exception as error:
-        return f"{type(error).__name__}: {error}"
-    return None
 
 
 # --------------------------------------------------------------------------------------------------

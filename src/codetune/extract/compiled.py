@@ -2,9 +2,9 @@
 
 ``setup.py`` compiles the hot modules of extraction (the declaration walker, member builders,
 source view, names and Javadoc parser), builds the C modules beside them (``javadoc_native``), and,
-once all of them are built, writes ``compiled.json`` with a hash of each source. Python's import system prefers an extension module to a ``.py`` of the
-same name, so an extension built from an older source would run in its place without a word. This
-module runs first, from the package's ``__init__``, and sends those imports to the ``.py`` sources
+once all of them are built, writes ``compiled.json`` with a hash of each source. Python's import
+system prefers an extension module to a ``.py`` of the same name, so an extension built from an
+older source would run in its place without a word. This module runs first, from the package's ``__init__``, and sends those imports to the ``.py`` sources
 when:
 
 - ``CODETUNE_PURE_PYTHON=1`` is set (to debug, or to compare the two);

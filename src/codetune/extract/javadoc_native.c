@@ -604,7 +604,7 @@ static Py_ssize_t html_tag(Buf *b, Str text, Py_ssize_t at, void *no_close_from)
         put_char(b, '<');
         return at + 1;
     }
-    char lowered[16];
+    char lowered[16] = "";
     Py_ssize_t n = name.n;
     if (n > (Py_ssize_t)sizeof lowered) {
         put(b, text.p + at, end - at); /* longer than any element's name: text */
