@@ -24,7 +24,9 @@ IncludeTestsOption = typer.Option(
     None, "--include-tests/--exclude-tests", help="Use test sources too (default: data.include_tests)."
 )
 FractionOption = typer.Option(
-    None, "--validation-fraction", help="Share of groups for validation (default: data.validation_fraction)."
+    None,
+    "--validation-fraction",
+    help="Share of examples held out for validation, whole groups at a time (default: data.validation_fraction).",
 )
 WorkersOption = typer.Option(
     None, "--workers", "-j", help="Worker processes; 0 = one per core (default: data.workers)."

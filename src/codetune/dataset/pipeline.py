@@ -317,6 +317,8 @@ def prepare(
             "validation": len(split.validation),
             "train_groups": split.train_groups,
             "validation_groups": split.validation_groups,
+            "validation_target": split.target,
+            "validation_group_names": split.validation_group_names,
             "group_by": data.group_by,
             "seed": data.seed,
             "per_strategy": {

@@ -157,6 +157,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {info['built']} | {_reasons(info['skipped'])} | {_reasons(info['dropped'])} | {info['examples']} |"
         )
+    split = report["split"]
+    if split.get("validation_group_names") is not None:
+        lines += [
+            "",
+            "## Split",
+            "",
+            f"Validation holds {split['validation']} of {split['train'] + split['validation']} examples "
+            f"(asked: {split.get('validation_target', '-')}), from {split['validation_groups']} "
+            f"{split.get('group_by', 'type')} groups; every other group ({split['train_groups']}) is in train. "
+            "No group is on both sides.",
+            "",
+        ]
+        lines += [f"- `{name}`" for name in split["validation_group_names"]]
     lines += ["", "## Outputs", ""]
     for name, info in report["outputs"].items():
         if isinstance(info, dict):
