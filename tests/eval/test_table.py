@@ -170,8 +170,8 @@ def test_report_counts_verdicts_and_warns_about_small_strategies(explained, tmp_
         "no detectable difference on 2"
     )
     assert report["warnings"] == [
-        "code_review: only 3 samples (fewer than 20): the intervals are wide, and below 6 there is no "
-        "verdict; evaluate more with --limit"
+        "code_review: only 3 samples, fewer than 20: the intervals are wide (and there is no verdict below 6); "
+        "evaluate more with --limit"
     ]
     page = render_html(report)
     assert '<td class="better">+' in page and ">better</td>" in page and 'class="warning"' in page

@@ -34,8 +34,9 @@ _VERDICT_STYLES = {"better": "green", "worse": "red"}
 
 
 def render_table(report: dict[str, Any]) -> Any:
-    """The metric table as a rich Table: each side, the difference with its 95% interval, the verdict
-    (coloured) and n; under it the headline (verdicts counted) and the report's warnings."""
+    """The metric table as a rich Table (each side, the difference with its 95% interval, the verdict
+    coloured, n), with the headline (verdicts counted) and the report's warnings under it."""
+    from rich.console import Group
     from rich.markup import escape
     from rich.table import Table
 
@@ -50,16 +51,7 @@ def render_table(report: dict[str, Any]) -> Any:
     )
 
     sides = report["sides"]
-    line = headline(report)
-    caption = [escape(line)] if line else []
-    caption += [f"[yellow]warning:[/] {escape(text)}" for text in report.get("warnings") or []]
-    table = Table(
-        title=report["title"],
-        title_justify="left",
-        caption="\n".join(caption) or None,
-        caption_justify="left",
-        caption_style="",
-    )
+    table = Table(title=report["title"], title_justify="left")
     table.add_column("strategy")
     table.add_column("metric")
     for side in sides:
@@ -75,7 +67,10 @@ def render_table(report: dict[str, Any]) -> Any:
             style = _VERDICT_STYLES.get(css, "dim")
             cells += [f"[{style}]{escape(text)}[/]", f"[{style}]{escape(verdict_text(row))}[/]"]
         table.add_row(strategy_name(row["strategy"]), escape(row_label(row)), *cells, str(row["n"]))
-    return table
+    line = headline(report)
+    notes = [escape(line)] if line else []
+    notes += [f"[yellow]warning:[/] {escape(text)}" for text in report.get("warnings") or []]
+    return Group(table, *notes) if notes else table
 
 
 def register(app: typer.Typer) -> None:

@@ -57,7 +57,7 @@ def read_answers(path: Path, samples: list[EvalSample], limit: int | None = None
             if sample is not None and sample.line in first_seen:
                 problem = f"validation line {sample.line} is answered twice (first on line {first_seen[sample.line]})"
             if problem:
-                problems.append(f"{path}:{number}: {problem}")
+                problems.append(f"{path.name}:{number}: {problem}")
                 continue
             assert sample is not None
             first_seen[sample.line] = number
@@ -144,6 +144,7 @@ def run_answers(
         data_file=data_file,
         total_examples=len(every),
         settings={"answers_file": str(path), "limit": limit},
+        more="answer more validation lines",
     )
     report["job"], report["backend"] = None, None
     report["answers_file"] = {

@@ -134,21 +134,23 @@ def validation_loss(metrics_file: Path) -> dict[str, Any] | None:
     }
 
 
-def _warnings(samples: list[EvalSample], compile_counts: dict[str, int]) -> list[str]:
-    """What a reader must know before trusting the table: small strategies, unchecked compiles."""
+def _warnings(samples: list[EvalSample], compile_counts: dict[str, Any], more: str) -> list[str]:
+    """What a reader must know before trusting the table: small strategies, unchecked compiles.
+    ``more``: how to get more samples."""
     from codetune.eval.stats import MIN_VERDICT_SAMPLES, SMALL_SAMPLE
     from codetune.eval.table import small_strategies
 
     found = [
-        f"{strategy}: only {count} samples (fewer than {SMALL_SAMPLE}): the intervals are wide, and below "
-        f"{MIN_VERDICT_SAMPLES} there is no verdict; evaluate more with --limit"
+        f"{strategy}: only {count} sample{'s' if count != 1 else ''}, fewer than {SMALL_SAMPLE}: the intervals "
+        f"are wide (and there is no verdict below {MIN_VERDICT_SAMPLES}); {more}"
         for strategy, count in small_strategies(samples).items()
     ]
     checked, skipped = compile_counts["checked"], compile_counts["not_checkable"]
     if skipped:
+        why = "; ".join(f"{reason} ({count})" for reason, count in compile_counts.get("reasons", {}).items())
         found.append(
-            f"{skipped} of {checked + skipped} generation samples are not checkable (their reference does not "
-            "compile in place; see each sample's compile errors) and are left out of the compile rate"
+            f"{skipped} of {checked + skipped} generation samples are not checkable and are left out of the "
+            f"compile rate: {why}"
         )
     if compile_counts["unavailable"]:
         found.append("javac not found: the compile rate is not measured (install a JDK 17)")
@@ -166,6 +168,7 @@ def report_body(
     settings: dict[str, Any],
     heldout: Losses | None = None,
     validation: list[EvalSample] | None = None,
+    more: str = "evaluate more with --limit",
 ) -> dict[str, Any]:
     """The parts of a report every eval has: the table with intervals and verdicts, findings by kind,
     warnings, and every sample with its answers."""
@@ -182,7 +185,7 @@ def report_body(
         "table": metric_table(samples, results, sides, heldout=heldout, validation=validation),
         "findings_by_kind": findings_by_kind(samples, results, sides),
         "compile": counts,
-        "warnings": _warnings(samples, counts),
+        "warnings": _warnings(samples, counts, more),
         "judge": None,
         "samples": [
             {

@@ -9,6 +9,7 @@ false, or null when the sample is not checkable) and ``compile_errors``; reviews
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -72,12 +73,14 @@ def score_answers(
     pairs: Sequence[tuple[EvalSample, str]],
     context: ScoreContext,
     *,
-    workers: int = 2,
+    workers: int | None = None,
     done: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Scores of many answers, in order; javac runs in ``workers`` threads (it is a subprocess, and
-    each reference is compiled once however many answers share it). ``done(i)`` after each answer."""
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    """Scores of many answers, in order; javac runs in ``workers`` threads (default: one per core, at
+    most 4; javac is a subprocess, and each reference is compiled once however many answers share it).
+    ``done(i)`` after each answer."""
+    threads = workers if workers is not None else min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         futures = [pool.submit(score_answer, sample, answer, context) for sample, answer in pairs]
         scores = []
         for index, future in enumerate(futures):

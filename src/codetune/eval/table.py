@@ -76,8 +76,10 @@ def _output_tokens(row: Row) -> stats.Pair | None:
     return None if tokens is None else (float(tokens), 1.0)
 
 
-def _truncated(row: Row) -> stats.Pair:
-    return (100.0 if row.get("finish_reason") in TRUNCATED_REASONS else 0.0), 1.0
+def _truncated(row: Row) -> stats.Pair | None:
+    if "finish_reason" not in row:  # answers from a file: how they ended is not known
+        return None
+    return (100.0 if row["finish_reason"] in TRUNCATED_REASONS else 0.0), 1.0
 
 
 _EVERY = frozenset({EXPLANATION, GENERATION, REVIEW, "unknown"})
@@ -236,24 +238,30 @@ def metric_table(
 
 def compile_counts(
     samples: Sequence[EvalSample], results: Mapping[tuple[str, str], Row], sides: Sequence[str]
-) -> dict[str, int]:
-    """How many generation samples were checked by javac, how many were not checkable (their reference
-    does not compile in place), and how many could not be checked at all (no javac)."""
-    counts = {"checked": 0, "not_checkable": 0, "unavailable": 0}
+) -> dict[str, Any]:
+    """How many generation samples javac checked, how many were not checkable (the reference does not
+    compile in place, or its source file is missing) with the reasons, and how many it could not check
+    at all (no javac)."""
+    counts: dict[str, Any] = {"checked": 0, "not_checkable": 0, "unavailable": 0}
+    reasons: dict[str, int] = {}
     for sample in samples:
         if sample.strategy != GENERATION:
             continue
-        statuses = {
-            results[(sample.id, side)]["scores"].get("compile")
-            for side in sides
-            if (sample.id, side) in results
-        }
+        scored = [results[(sample.id, side)]["scores"] for side in sides if (sample.id, side) in results]
+        statuses = {scores.get("compile") for scores in scored}
         if "not_checkable" in statuses:
             counts["not_checkable"] += 1
+            why = next(
+                s.get("compile_errors") or ["?"] for s in scored if s.get("compile") == "not_checkable"
+            )
+            reason = str(why[0]).split(":", 1)[0]  # "source file not found", "the reference does not ..."
+            reasons[reason] = reasons.get(reason, 0) + 1
         elif "unavailable" in statuses:
             counts["unavailable"] += 1
         elif statuses and None not in statuses and "skipped" not in statuses:
             counts["checked"] += 1
+    if reasons:
+        counts["reasons"] = dict(sorted(reasons.items(), key=lambda item: -item[1]))
     return counts
 
 
