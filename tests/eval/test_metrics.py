@@ -131,6 +131,8 @@ CLEAN = [
     "I found no problems with this method.",
     "LGTM: nothing to change.",
     "The code looks fine. I did not find any issues.",
+    "Found 0 issues.",
+    "The method is clean.",
 ]
 NOT_CLEAN = [
     "",

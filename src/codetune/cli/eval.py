@@ -85,7 +85,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Score the tuned model and its base on the validation set; write report.html and report.json.
 
-        Answers are saved as they come: rerun the same command to continue an interrupted eval.
+        Answers are saved as they come: rerun the same command to continue an interrupted eval. With
+        --answers, score answers from a file (another model, a tool, a person) the same way instead.
         """
         from rich.markup import escape
 

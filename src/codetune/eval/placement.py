@@ -5,8 +5,8 @@ The requested member is named by its unit id (``com.acme.Cart.Line#add(Map<K,V>,
 return type, type parameters and parameter types come from the original source. An answer declares
 the requested member when it has a method (or constructor) with the same name and the same parameter
 types, and the same return type. "Same" compares types as written with white space, annotations and
-package qualifiers dropped (``java.util.List<String>`` is ``List<String>``), and with a generic
-method's own type variables renamed to the original's (``<U> U first(List<U>)`` declares
+package and outer-type qualifiers dropped (``java.util.List<String>`` is ``List<String>``), and with
+a generic method's own type variables renamed to the original's (``<U> U first(List<U>)`` declares
 ``<T> T first(List<T>)``). A narrower return type (``ArrayList`` for ``List``) is a different
 member: callers elsewhere in the codebase were written against the declared type. Modifiers and
 ``throws`` are not compared; javac checks how the file's own code uses them. A record's compact

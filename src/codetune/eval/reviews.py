@@ -33,7 +33,8 @@ _STOPWORDS = frozenset(
     + ["with", "and", "or", "not", "no"]
 )
 _NO_ISSUES = re.compile(
-    r"\bno\s+(?:\w+\s+){0,2}(?:issues?|problems?|bugs?|defects?|concerns?|findings?|smells?)\b"
+    r"\b(?:no|0|zero)\s+(?:\w+\s+){0,2}(?:issues?|problems?|bugs?|defects?|concerns?|findings?|smells?)\b"
+    r"|\b(?:code|method|class|it)\s+(?:is|looks)\s+(?:clean|fine|good|correct)\b"
     r"|\blooks?\s+(?:good|fine|correct|clean)\b|\blgtm\b"
     r"|\bnothing\s+(?:to\s+(?:fix|change|improve|report|flag)|wrong)\b"
     r"|\b(?:did\s*n[o']t|do\s+not|don't|could\s*n[o']t|cannot|can't)\s+(?:find|see|spot)\s+any\s+"
