@@ -26,7 +26,7 @@ CONFIDENCE = 0.95
 MIN_VERDICT_SAMPLES = 6  # two-sided exact sign test, all samples one way: p = 2 / 2**n < 0.05 from n = 6
 SMALL_SAMPLE = 20  # fewer samples than this in a strategy: the report warns that intervals are wide
 BETTER, WORSE, NO_DIFFERENCE = "better", "worse", "no detectable difference"
-_CHUNK = 1_000  # resamples drawn at a time: bounds memory on large validation sets
+_CHUNK_DRAWS = 1_000_000  # sample indices drawn at a time: bounds memory on large validation sets
 
 Pair = tuple[float, float]  # (numerator, denominator) of one sample
 
@@ -77,15 +77,16 @@ def bootstrap_interval(
     count = len(first)
     if count == 0:
         return None
-    values = np.asarray([[*a, *b] for a, b in zip(first, second, strict=True)], dtype=np.float64)
+    columns = np.asarray([[*a, *b] for a, b in zip(first, second, strict=True)], dtype=np.float64).T
     generator = np.random.default_rng(seed)
     differences = []
-    for start in range(0, resamples, _CHUNK):
-        size = min(_CHUNK, resamples - start)
-        drawn = generator.integers(0, count, size=(size, count))
-        sums = values[drawn].sum(axis=1)  # (size, 4): numerator and denominator of each side
+    chunk = max(1, min(resamples, _CHUNK_DRAWS // count))
+    for start in range(0, resamples, chunk):
+        drawn = generator.integers(0, count, size=(min(chunk, resamples - start), count))
+        # Each side's resampled numerator and denominator sums.
+        a, b, c, d = (column[drawn].sum(axis=1) for column in columns)
         with np.errstate(divide="ignore", invalid="ignore"):
-            diff = sums[:, 0] / sums[:, 1] - sums[:, 2] / sums[:, 3]
+            diff = a / b - c / d
         differences.append(diff[np.isfinite(diff)])
     pooled = np.concatenate(differences)
     if pooled.size == 0:
