@@ -157,3 +157,31 @@ def dataset_writer() -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def java_sources() -> str:
     return CART
+
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED_SAMPLE = REPO / "data" / "raw"
+FIXTURE_PROJECT = REPO / "tests" / "prepare" / "fixtures" / "project"
+
+
+def prepare_data(source: Path, output: Path) -> Path:
+    """``codetune prepare`` of ``source`` (all strategies, one process) into ``output``; its validation file."""
+    from codetune.config import Config
+    from codetune.dataset.pipeline import prepare
+
+    strategies = ["code_explanation", "code_generation", "code_review"]
+    config = Config.model_validate({"data": {"workers": 1}, "strategy": {"name": strategies}})
+    prepare(config, source, output)
+    return output / "validation.jsonl"
+
+
+@pytest.fixture(scope="session")
+def shipped_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The validation file prepared from the shipped sample (data/raw), manifest beside it."""
+    return prepare_data(SHIPPED_SAMPLE, tmp_path_factory.mktemp("shipped-sample"))
+
+
+@pytest.fixture(scope="session")
+def fixture_project_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The validation file prepared from tests/prepare/fixtures/project."""
+    return prepare_data(FIXTURE_PROJECT, tmp_path_factory.mktemp("fixture-project"))

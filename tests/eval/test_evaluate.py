@@ -66,7 +66,7 @@ def test_tuned_that_knows_the_answers_beats_a_base_that_does_not(
     assert table[("all", "latency")]["n"] == 4
     if shutil.which("javac"):
         assert table[("code_generation", "compile_rate")]["tuned"] == 100.0
-        assert evaluation.results[("ex01", "tuned")]["scores"]["stub"] == "source"
+        assert evaluation.results[("ex01", "tuned")]["scores"]["compile"] == "ok"
     # The system instruction of each row is sent, and the prompt ends with the user's turn.
     messages, system, options = tuned.calls[0]
     assert system == "You are an expert Java developer." and messages[-1].role == "user"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -102,9 +103,36 @@ def test_report_renders_in_headless_chromium(report_files, tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr[-2000:]
     assert 'data-ready="1"' in dom  # the inline script ran without an error
     rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>", dom)
-    assert ("explanation", "BLEU") in rows and ("review", "findings recall") in rows
+    assert ("explanation", "text score (ROUGE-L F1)") in rows and ("review", "findings recall") in rows
     assert ("generation", "parses (tree-sitter)") in rows
     assert len(re.findall(r'<details class="sample"', dom)) == len(report["samples"]) == 4
-    assert dom.count('class="better"') >= 3  # tuned answered with the references: better on those metrics
+    # Two samples per strategy at most: intervals, but no verdict, and a warning says why.
+    assert re.search(r'<td class="same">\+\d+\.\d \[[-+]\d+\.\d, [-+]\d+\.\d\]</td>', dom)
+    assert '<td class="better"' not in dom and dom.count('class="warning"') == 3
     assert "Returns the number of items in the cart." in dom
     assert re.search(r'<img class="loss"[^>]*src="data:image/png;base64,', dom)
+
+
+def test_report_json_and_results_carry_the_interface(report_files) -> None:
+    """The names tools outside this repository read: report.json's table, results.jsonl's rows."""
+    html, data, _ = report_files
+    table = json.loads(data.read_text(encoding="utf-8"))["table"]
+    assert table and all(
+        set(row) >= {"strategy", "metric", "n", "tuned", "base", "diff", "ci95", "verdict"} for row in table
+    )
+    assert {row["verdict"] for row in table if row["higher_is_better"] is not None} <= {
+        "better",
+        "worse",
+        "no detectable difference",
+    }
+    rows = [json.loads(line) for line in (html.parent / "results.jsonl").read_text().splitlines()]
+    answers = [row for row in rows if row.get("side") in ("tuned", "base")]
+    assert len(answers) == 8 and "settings" in rows[0]  # and 4 judgements
+    wanted = {
+        "code_explanation": {"text_score"},
+        "code_generation": {"compiles", "compile"},
+        "code_review": {"findings_recall", "findings_precision"},
+    }
+    for row in answers:
+        assert isinstance(row["line"], int)
+        assert wanted[row["strategy"]] <= set(row["scores"])

@@ -149,6 +149,8 @@ def evaluate(
                     ) from exc
                 row = {
                     "sample": sample.id,
+                    "line": sample.line,
+                    "strategy": sample.strategy,
                     "side": side,
                     "model": models[side].name,
                     "text": reply.text,

@@ -1,8 +1,10 @@
 """The evaluation report: ``report.json`` (everything, for tools) and ``report.html`` (for people).
 
 The HTML file is self-contained: inline CSS and a few lines of inline script, the job's loss curve
-embedded as a base64 PNG, no network. It shows the metric table (tuned, base, difference, coloured by
-whether the difference is an improvement), the judge's win/tie/loss, and every sample side by side.
+embedded as a base64 PNG, no network. It shows the warnings (small strategies, samples javac could not
+check), the metric table (tuned, base, the difference with its 95% paired bootstrap interval and the
+verdict, coloured, and n), findings by kind, the judge's win/tie/loss, the loss curve and every sample
+side by side.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ table.metrics thead th{background:#f6f8fa}
 .judge span{display:inline-block;margin-right:1.2em;font-size:1.1em}
 img.loss{max-width:100%;border:1px solid #d0d7de}
 .headline{font-size:1.1em;margin:.6em 0}
+.warning{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.4em .8em;margin:.4em 0}
 .filters{margin:.6em 0}.filters button{margin-right:.4em;padding:.2em .7em;border:1px solid #d0d7de;background:#fff;border-radius:12px;cursor:pointer}
 .filters button.on{background:#0969da;color:#fff;border-color:#0969da}
 details.sample{border:1px solid #d0d7de;border-radius:6px;margin:.5em 0;padding:.3em .8em}
@@ -46,81 +49,151 @@ document.body.dataset.ready='1';
 """
 
 
-def fmt_value(value: float | None, unit: str) -> str:
+def fmt_value(value: float | None, unit: str, digits: int = 1) -> str:
     """
-    >>> fmt_value(41.25, "%"), fmt_value(None, "s"), fmt_value(1.5, "s")
-    ('41.2%', '-', '1.50s')
+    >>> fmt_value(41.25, "%"), fmt_value(None, "s"), fmt_value(1.5, "s"), fmt_value(2.3456, "", 3)
+    ('41.2%', '-', '1.50s', '2.346')
     """
     if value is None:
         return "-"
     if unit == "s":
         return f"{value:.2f}s"
-    return f"{value:.1f}{unit}"
+    return f"{value:.{digits}f}{unit}"
+
+
+def digits_of(row: dict[str, Any]) -> int:
+    """Decimals worth showing: losses differ in the second or third decimal, the rest in the first."""
+    return 3 if row.get("metric") == "heldout_loss" else 2 if row.get("unit") == "s" else 1
+
+
+def row_label(row: dict[str, Any]) -> str:
+    """The metric's label with what the row needs to be read: the reference's length, the samples
+    left out of the compile rate.
+
+    >>> row_label({"label": "answer length (words)", "reference": 23.4})
+    'answer length (words; reference 23.4)'
+    >>> row_label({"label": "compiles in place (javac)", "not_checkable": 2})
+    'compiles in place (javac; 2 not checkable)'
+    """
+    label = row["label"]
+    extra = []
+    if row.get("reference") is not None:
+        extra.append(f"reference {row['reference']:.1f}")
+    if row.get("not_checkable"):
+        extra.append(f"{row['not_checkable']} not checkable")
+    if not extra:
+        return label
+    if label.endswith(")"):
+        return f"{label[:-1]}; {'; '.join(extra)})"
+    return f"{label} ({'; '.join(extra)})"
 
 
 def fmt_diff(row: dict[str, Any]) -> tuple[str, str]:
-    """The difference as text and its CSS class (better/worse/same) given the metric's direction.
+    """The difference with its 95% interval, and its CSS class (the verdict: better/worse/same).
 
-    >>> fmt_diff({"diff": 3.0, "higher_is_better": True, "unit": "%"})
-    ('+3.0', 'better')
-    >>> fmt_diff({"diff": 0.4, "higher_is_better": False, "unit": "s"})
-    ('+0.40', 'worse')
+    >>> fmt_diff({"diff": 3.0, "ci95": [0.5, 6.0], "verdict": "better", "unit": "%"})
+    ('+3.0 [+0.5, +6.0]', 'better')
+    >>> fmt_diff({"diff": 0.4, "ci95": [-0.2, 1.0], "verdict": None, "unit": "s"})
+    ('+0.40 [-0.20, +1.00]', 'same')
     """
     diff = row.get("diff")
     if diff is None:
         return "-", "same"
-    text = f"{diff:+.2f}" if row.get("unit") == "s" else f"{diff:+.1f}"
-    higher = row.get("higher_is_better")
-    if higher is None or abs(diff) < 1e-9:
-        return text, "same"
-    return text, "better" if (diff > 0) == higher else "worse"
+    digits = digits_of(row)
+    text = f"{diff:+.{digits}f}"
+    if row.get("ci95"):
+        low, high = row["ci95"]
+        text += f" [{low:+.{digits}f}, {high:+.{digits}f}]"
+    return text, {"better": "better", "worse": "worse"}.get(row.get("verdict") or "", "same")
+
+
+def verdict_text(row: dict[str, Any]) -> str:
+    """
+    >>> verdict_text({"verdict": "better"}), verdict_text({"verdict": None, "diff": 1.0}), verdict_text({})
+    ('better', 'no direction', '')
+    """
+    if row.get("verdict"):
+        return str(row["verdict"])
+    return "no direction" if row.get("diff") is not None else ""
 
 
 def headline(report: dict[str, Any]) -> str | None:
-    """``tuned is better on 5 of 7 quality metrics, worse on 1`` (latency and length left out).
+    """How many quality metrics moved, by their verdicts (per strategy; latency and length left out).
 
     >>> headline({"sides": ["tuned", "base"], "table": [
-    ...     {"strategy": "code_review", "diff": 10.0, "higher_is_better": True, "unit": "%"},
-    ...     {"strategy": "all", "diff": 1.0, "higher_is_better": False, "unit": "s"}]})
-    'tuned is better on 1 of 1 quality metrics, worse on 0'
+    ...     {"strategy": "code_review", "verdict": "better"},
+    ...     {"strategy": "code_review", "verdict": "no detectable difference"},
+    ...     {"strategy": "all", "verdict": "worse"}, {"strategy": "code_review", "verdict": None}]})
+    'tuned vs base (95% paired bootstrap): better on 1 of 2 quality metrics, worse on 0, no detectable difference on 1'
     """
     if len(report["sides"]) != 2:
         return None
-    quality = [row for row in report["table"] if row["strategy"] != "all" and row.get("diff") is not None]
-    if not quality:
+    verdicts = [row["verdict"] for row in report["table"] if row["strategy"] != "all" and row.get("verdict")]
+    if not verdicts:
         return None
-    verdicts = [fmt_diff(row)[1] for row in quality]
-    first = report["sides"][0]
+    first, second = report["sides"]
     return (
-        f"{first} is better on {verdicts.count('better')} of {len(quality)} quality metrics, "
-        f"worse on {verdicts.count('worse')}"
+        f"{first} vs {second} (95% paired bootstrap): better on {verdicts.count('better')} of {len(verdicts)} "
+        f"quality metrics, worse on {verdicts.count('worse')}, "
+        f"no detectable difference on {verdicts.count('no detectable difference')}"
     )
+
+
+def _rows_html(rows: list[dict[str, Any]], sides: list[str]) -> str:
+    out = []
+    for row in rows:
+        digits = digits_of(row)
+        cells = "".join(f"<td>{fmt_value(row.get(side), row['unit'], digits)}</td>" for side in sides)
+        if len(sides) == 2:
+            text, css = fmt_diff(row)
+            cells += (
+                f'<td class="{css}">{escape(text)}</td><td class="{css}">{escape(verdict_text(row))}</td>'
+            )
+        strategy, label = escape(strategy_name(row["strategy"])), escape(row_label(row))
+        out.append(f"<tr><td>{strategy}</td><td>{label}</td>{cells}<td>{row['n']}</td></tr>")
+    return "".join(out)
 
 
 def _table(report: dict[str, Any]) -> str:
     sides = report["sides"]
     head = "".join(f"<th>{escape(side)}</th>" for side in sides)
-    diff_head = "<th>difference</th>" if len(sides) == 2 else ""
-    rows = []
-    for row in report["table"]:
-        cells = "".join(f"<td>{fmt_value(row.get(side), row['unit'])}</td>" for side in sides)
-        if len(sides) == 2:
-            text, css = fmt_diff(row)
-            cells += f'<td class="{css}">{text}</td>'
-        strategy = row["strategy"].replace("code_", "").replace("_", " ")
-        rows.append(
-            f"<tr><td>{escape(strategy)}</td><td>{escape(row['label'])}</td>{cells}<td>{row['n']}</td></tr>"
-        )
+    if len(sides) == 2:
+        head += "<th>difference [95% interval]</th><th>verdict</th>"
     return (
-        f'<table class="metrics"><thead><tr><th>strategy</th><th>metric</th>{head}{diff_head}<th>n</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<table class="metrics"><thead><tr><th>strategy</th><th>metric</th>{head}<th>n</th></tr></thead>'
+        f"<tbody>{_rows_html(report['table'], sides)}</tbody></table>"
     )
+
+
+def _kinds(report: dict[str, Any]) -> str:
+    rows = report.get("findings_by_kind") or []
+    if not rows:
+        return ""
+    sides = report["sides"]
+    head = "".join(f"<th>{escape(side)}</th>" for side in sides)
+    if len(sides) == 2:
+        head += "<th>difference [95% interval]</th><th>verdict</th>"
+    body = _rows_html(rows, sides)
+    return (
+        '<h2>Review findings by kind</h2><p class="meta">micro-averaged over the samples where the kind occurs '
+        "(in the reference for recall, in an answer for precision)</p>"
+        f'<table class="metrics"><thead><tr><th>strategy</th><th>kind: metric</th>{head}<th>n</th></tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def strategy_name(strategy: str) -> str:
+    """
+    >>> strategy_name("code_generation"), strategy_name("all")
+    ('generation', 'all')
+    """
+    return strategy.replace("code_", "").replace("_", " ")
 
 
 def _scores_line(scores: dict[str, Any]) -> str:
     parts = []
     for key, value in scores.items():
-        if key == "compile_errors":
+        if key in ("compile_errors", "by_kind"):
             continue
         if isinstance(value, float):
             value = f"{value:.3g}"
@@ -183,13 +256,18 @@ def render_html(report: dict[str, Any], loss_png: bytes | None = None) -> str:
         f"{escape(side)}: <code>{escape(name)}</code>" for side, name in report["models"].items()
     )
     settings = report["settings"]
+    generation = (
+        f"; temperature {settings['temperature']:g}, max {settings['max_output_tokens']} output tokens"
+        if settings.get("temperature") is not None
+        else ""
+    )
     meta = (
         f'<p class="meta">{models}<br>{report["data"]["evaluated"]} of {report["data"]["validation_examples"]} '
-        f"validation examples from <code>{escape(report['data']['file'])}</code>; temperature "
-        f"{settings['temperature']:g}, max {settings['max_output_tokens']} output tokens"
+        f"validation examples from <code>{escape(report['data']['file'])}</code>{generation}"
         + (f"; job <code>{escape(report['job'])}</code>" if report.get("job") else "")
         + "</p>"
     )
+    warnings = "".join(f'<p class="warning">{escape(text)}</p>' for text in report.get("warnings") or [])
     judge = ""
     if report.get("judge"):
         counts = report["judge"]["tally"]
@@ -216,7 +294,8 @@ def render_html(report: dict[str, Any], loss_png: bytes | None = None) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(report['title'])}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{escape(report['title'])}</h1>{meta}<h2>Metrics</h2>{summary}{_table(report)}{judge}{loss}"
+        f"<h1>{escape(report['title'])}</h1>{meta}<h2>Metrics</h2>{summary}{warnings}{_table(report)}{_kinds(report)}"
+        f"{judge}{loss}"
         f"<h2>Samples</h2>{_samples(report)}<script>{_SCRIPT}</script></body></html>\n"
     )
 

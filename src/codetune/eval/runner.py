@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from codetune.chat import Target
     from codetune.config import Config
     from codetune.eval.evaluate import Evaluation
+    from codetune.eval.samples import EvalSample
+    from codetune.eval.scoring import ScoreContext
+    from codetune.eval.table import Losses
 
 Progress = Callable[[str, int, int | None], None]
 JUDGE_MAX_TOKENS = 384
@@ -46,7 +49,11 @@ def _validation_file(config: Config, target: Target) -> Path:
 
 
 def _source_root(config: Config, data_file: Path) -> Path | None:
-    """Where the Java sources of the data are (for compiling answers in their enclosing type)."""
+    """Where the Java sources of the data are (answers are compiled in place in them): the source the
+    manifest names (a directory, or an archive or clone in the source cache), else ``data.source``."""
+    from codetune.errors import CodetuneError
+    from codetune.sources import resolve_source
+
     candidates: list[str] = []
     manifest = data_file.parent / "manifest.json"
     if manifest.is_file():
@@ -61,10 +68,24 @@ def _source_root(config: Config, data_file: Path) -> Path | None:
         if isinstance(snapshot.get("source"), str):
             candidates.append(snapshot["source"])
     candidates.append(config.data.source)
-    for candidate in candidates:
+    for candidate in dict.fromkeys(candidates):
         if Path(candidate).is_dir():
             return Path(candidate)
+        try:  # an archive (unpacked once into the cache) or a clone the cache still holds
+            return resolve_source(candidate)
+        except CodetuneError:
+            continue
     return None
+
+
+def score_context(config: Config, data_file: Path) -> ScoreContext:
+    """How answers to ``data_file``'s examples are scored: where their sources are, javac's settings."""
+    from codetune.eval.scoring import ScoreContext
+
+    testing = config.testing
+    return ScoreContext(
+        _source_root(config, data_file), testing.compile_timeout_seconds, classpath=tuple(testing.classpath)
+    )
 
 
 def _safe_name(label: str) -> str:
@@ -113,6 +134,75 @@ def validation_loss(metrics_file: Path) -> dict[str, Any] | None:
     }
 
 
+def _warnings(samples: list[EvalSample], compile_counts: dict[str, Any], more: str) -> list[str]:
+    """What a reader must know before trusting the table: small strategies, unchecked compiles.
+    ``more``: how to get more samples."""
+    from codetune.eval.stats import MIN_VERDICT_SAMPLES, SMALL_SAMPLE
+    from codetune.eval.table import small_strategies
+
+    found = [
+        f"{strategy}: only {count} sample{'s' if count != 1 else ''}, fewer than {SMALL_SAMPLE}: the intervals "
+        f"are wide (and there is no verdict below {MIN_VERDICT_SAMPLES}); {more}"
+        for strategy, count in small_strategies(samples).items()
+    ]
+    checked, skipped = compile_counts["checked"], compile_counts["not_checkable"]
+    if skipped:
+        why = "; ".join(f"{reason} ({count})" for reason, count in compile_counts.get("reasons", {}).items())
+        found.append(
+            f"{skipped} of {checked + skipped} generation samples are not checkable and are left out of the "
+            f"compile rate: {why}"
+        )
+    if compile_counts["unavailable"]:
+        found.append("javac not found: the compile rate is not measured (install a JDK 17)")
+    return found
+
+
+def report_body(
+    samples: list[EvalSample],
+    results: dict[tuple[str, str], dict[str, Any]],
+    *,
+    title: str,
+    models: dict[str, str],
+    data_file: Path,
+    total_examples: int,
+    settings: dict[str, Any],
+    heldout: Losses | None = None,
+    validation: list[EvalSample] | None = None,
+    more: str = "evaluate more with --limit",
+) -> dict[str, Any]:
+    """The parts of a report every eval has: the table with intervals and verdicts, findings by kind,
+    warnings, and every sample with its answers."""
+    from codetune.eval.table import compile_counts, findings_by_kind, metric_table
+
+    sides = tuple(models)
+    counts = compile_counts(samples, results, sides)
+    return {
+        "title": title,
+        "models": models,
+        "sides": list(sides),
+        "settings": settings,
+        "data": {"file": str(data_file), "validation_examples": total_examples, "evaluated": len(samples)},
+        "table": metric_table(samples, results, sides, heldout=heldout, validation=validation),
+        "findings_by_kind": findings_by_kind(samples, results, sides),
+        "compile": counts,
+        "warnings": _warnings(samples, counts, more),
+        "judge": None,
+        "samples": [
+            {
+                "id": sample.id,
+                "line": sample.line,
+                "strategy": sample.strategy,
+                "unit_id": sample.unit_id,
+                "source_file": sample.source_file,
+                "prompt": [{"role": m.role, "text": m.text} for m in sample.prompt],
+                "reference": sample.reference,
+                "answers": {side: results.get((sample.id, side)) for side in sides},
+            }
+            for sample in samples
+        ],
+    }
+
+
 def build_report(
     evaluation: Evaluation,
     *,
@@ -122,40 +212,30 @@ def build_report(
     total_examples: int,
     settings: dict[str, Any],
     judge: str | None,
+    heldout: Losses | None = None,
+    validation: list[EvalSample] | None = None,
 ) -> dict[str, Any]:
-    """Everything the JSON and HTML reports show."""
+    """Everything the JSON and HTML reports show. ``heldout``: per-sample held-out losses of the
+    ``validation`` samples, ``(sample id, side) -> {"loss": mean NLL per answer token, "tokens": n}``."""
     from codetune.eval.judge import tally
-    from codetune.eval.scoring import metric_table
 
-    sides = tuple(models)
-    samples = []
-    for sample in evaluation.samples:
-        entry: dict[str, Any] = {
-            "id": sample.id,
-            "line": sample.line,
-            "strategy": sample.strategy,
-            "unit_id": sample.unit_id,
-            "source_file": sample.source_file,
-            "prompt": [{"role": m.role, "text": m.text} for m in sample.prompt],
-            "reference": sample.reference,
-            "answers": {side: evaluation.results.get((sample.id, side)) for side in sides},
-        }
-        judged = evaluation.judgements.get(sample.id)
+    report = report_body(
+        evaluation.samples,
+        evaluation.results,
+        title=f"codetune eval: {target.label}",
+        models=models,
+        data_file=data_file,
+        total_examples=total_examples,
+        settings=settings,
+        heldout=heldout,
+        validation=validation,
+    )
+    report["job"] = target.record.id if target.record else None
+    report["backend"] = target.backend
+    for entry in report["samples"]:
+        judged = evaluation.judgements.get(entry["id"])
         if judged is not None:
             entry["judge"] = {"outcome": judged["outcome"], "verdicts": judged["verdicts"]}
-        samples.append(entry)
-    report: dict[str, Any] = {
-        "title": f"codetune eval: {target.label}",
-        "job": target.record.id if target.record else None,
-        "backend": target.backend,
-        "models": models,
-        "sides": list(sides),
-        "settings": settings,
-        "data": {"file": str(data_file), "validation_examples": total_examples, "evaluated": len(samples)},
-        "table": metric_table(evaluation.samples, evaluation.results, sides),
-        "judge": None,
-        "samples": samples,
-    }
     if judge is not None and evaluation.judgements:
         outcomes = [row["outcome"] for row in evaluation.judgements.values()]
         by_strategy: dict[str, list[str]] = {}
@@ -187,7 +267,6 @@ def run_eval(
     from codetune.eval.evaluate import evaluate
     from codetune.eval.report import write_report
     from codetune.eval.samples import load_samples, select
-    from codetune.eval.scoring import ScoreContext
     from codetune.io import directory_lock, sha256_file
 
     started = time.monotonic()
@@ -211,7 +290,7 @@ def run_eval(
             models,
             options=options,
             out_dir=out_dir,
-            context=ScoreContext(_source_root(config, data_file), testing.compile_timeout_seconds),
+            context=score_context(config, data_file),
             data_hash=sha256_file(data_file),
             default_system=target.system,
             judge=judge_model,
@@ -234,6 +313,7 @@ def run_eval(
         total_examples=len(every),
         settings=settings,
         judge=judge_model.name if judge_model is not None else None,
+        validation=every,
     )
     run_dir = _run_dir(config, target)
     loss_png = None
