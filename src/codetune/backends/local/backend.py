@@ -38,6 +38,19 @@ def _module_missing(name: str) -> bool:
     return importlib.util.find_spec(name) is None
 
 
+def _process_running(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (ended, not yet reaped by its parent) counts as ended."""
+    try:
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:  # "pid (name) STATE ..."
+            return handle.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): kill() is all there is
+
+
 def _source_root() -> str:
     """The directory that holds the ``codetune`` package (for a worker started from a plain checkout)."""
     import codetune
@@ -161,15 +174,13 @@ class LocalBackend:
         child = self._children.get(record.id)
         if child is not None:
             return child.poll() is None  # reaps it when it has ended
+        if (run_dir.read_status().get("state") or "PENDING") != "PENDING":
+            return False  # its supervisor took the lock (then wrote RUNNING) and let it go: it has ended
         started = float(record.extra.get("started") or 0)
         pid = record.extra.get("pid")
         if not pid or time.time() - started > STARTUP_GRACE_SECONDS:
             return False
-        try:
-            os.kill(int(pid), 0)
-        except (OSError, ValueError):
-            return False
-        return True  # started moments ago, not holding its lock yet
+        return _process_running(int(pid))  # started moments ago, not holding its lock yet
 
     def status(self, record: JobRecord) -> JobStatus:
         from codetune.backends.base import JobStatus
