@@ -14,7 +14,7 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from codetune.backends.base import JobStatus, TuningRequest
+from codetune.backends.base import Backend, TuningRequest
 from codetune.backends.vertex_client import genai_client, http_options, is_loopback, resolve_credentials
 from codetune.backends.vertex_errors import Where, one_line, translate
 from codetune.backends.vertex_models import (
@@ -29,6 +29,7 @@ from codetune.backends.vertex_models import (
 )
 from codetune.config import is_valid_bucket_name
 from codetune.errors import CodetuneError, JobError
+from codetune.job_state import JobStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,11 +77,13 @@ def format_cost(amount: float | None) -> str:
     return f"~${amount:,.2f}"
 
 
-class VertexBackend:
-    """Gemini tuning on Vertex AI (see the module docstring)."""
+class VertexBackend(Backend):
+    """Gemini tuning on Vertex AI (see the module docstring). A job cannot be resumed: the default ``resume``
+    says so."""
 
     name = "vertex"
     paid = True  # uploads data and bills training tokens
+    uploads = True  # the data goes to Cloud Storage first (`codetune upload` does that step alone)
 
     def __init__(self, config: Config, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config
@@ -194,7 +197,7 @@ class VertexBackend:
             "price": f"${price:.2f} per 1M training tokens" if price is not None else "unknown",
             "cost (estimate)": format_cost(cost),
         }
-        for number, warning in enumerate(getattr(request, "warnings", []) or [], start=1):
+        for number, warning in enumerate(request.warnings, start=1):
             estimate[f"note {number}"] = warning
         return estimate
 

@@ -13,9 +13,10 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from codetune.backends.base import GenerationOptions, JobState, Reply
+from codetune.backends.base import GenerationOptions, Reply
 from codetune.backends.vertex_errors import Where, translate
 from codetune.errors import InputError
+from codetune.job_state import JobState
 
 if TYPE_CHECKING:
     from codetune.records import Message

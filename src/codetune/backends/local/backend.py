@@ -19,13 +19,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from codetune.backends.base import Backend
 from codetune.backends.local.rundir import RunDir
 from codetune.errors import ConfigError, JobError
 from codetune.io import write_json
+from codetune.job_state import JobStatus
 
 if TYPE_CHECKING:
-    from codetune.backends.base import ChatModel, JobState, JobStatus, TuningRequest
+    from codetune.backends.base import ChatModel, TuningRequest
     from codetune.config import Config
+    from codetune.job_state import JobState
     from codetune.jobs import JobRecord
 
 STARTUP_GRACE_SECONDS = 60.0  # a just-started worker may not hold its lock yet
@@ -58,10 +61,13 @@ def _source_root() -> str:
     return str(Path(codetune.__file__).resolve().parents[1])
 
 
-class LocalBackend:
+class LocalBackend(Backend):
+    """Training on this machine. Nothing to upload: the default ``upload`` says so."""
+
     name = "local"
     paid = False  # runs on this machine: nothing is uploaded or billed, so no confirmation is asked
-    max_poll_interval_seconds = 2.0  # status is a local file: `monitor` may look often
+    can_resume = True  # checkpoints hold the step, the LR schedule and the data position
+    max_poll_interval_seconds = 1.0  # status is a local file the worker rewrites every step: look often
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -183,8 +189,6 @@ class LocalBackend:
         return _process_running(int(pid))  # started moments ago, not holding its lock yet
 
     def status(self, record: JobRecord) -> JobStatus:
-        from codetune.backends.base import JobStatus
-
         run_dir = self.run_dir(record)
         data = run_dir.read_status()
         state = data.get("state") or "PENDING"
