@@ -10,7 +10,6 @@ Importing this module imports no torch.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import signal
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from codetune.backends.base import Backend
+from codetune.backends.local.plan import plan_steps
 from codetune.backends.local.rundir import RunDir
 from codetune.errors import ConfigError, JobError
 from codetune.io import write_json
@@ -104,27 +104,19 @@ class LocalBackend(Backend):
                 problems.append("local.device is cuda but no CUDA device is visible (set local.device: auto)")
         return problems
 
-    def plan(self, request: TuningRequest) -> dict[str, int]:
-        """Steps and epochs before tokenizing (the worker recounts after dropping over-length examples)."""
-        local, training = self.config.local, self.config.training
-        steps_per_epoch = max(1, math.ceil(request.train_examples / local.batch_size))
-        steps = training.epochs * steps_per_epoch
-        if local.max_steps:
-            steps = min(steps, local.max_steps)
-        return {"steps": steps, "steps_per_epoch": steps_per_epoch}
-
     def estimate(self, request: TuningRequest) -> dict[str, Any]:
+        """The plan before tokenizing: the worker plans again after dropping over-length examples."""
         local, training = self.config.local, self.config.training
-        plan = self.plan(request)
-        examples_seen = min(plan["steps"] * local.batch_size, training.epochs * request.train_examples)
+        plan = plan_steps(self.config, request.train_examples)
+        examples_seen = min(plan.steps * plan.global_batch_size, training.epochs * request.train_examples)
         tokens = round(request.train_tokens * examples_seen / max(1, request.train_examples))
         return {
             "base model": local.base_model,
             "training examples": request.train_examples,
             "validation examples": request.validation_examples or "none (no evaluation loss)",
-            "steps": f"{plan['steps']} (batch {local.batch_size}, {plan['steps'] / plan['steps_per_epoch']:.2g} epochs)",
+            "steps": f"{plan.steps} (batch {plan.global_batch_size}, {plan.epochs:.2g} epochs)",
             "LoRA rank": training.adapter_size,
-            "learning rate": f"{local.learning_rate * training.learning_rate_multiplier:g}",
+            "learning rate": f"{plan.learning_rate:g}",
             "training tokens (estimate)": f"~{tokens:,}",
             "device": local.device,
             "cost": "none: runs on this machine",
