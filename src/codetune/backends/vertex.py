@@ -4,7 +4,7 @@
 at once; ``status`` reads the job once; polling and the job record live in :mod:`codetune.jobs`. Every
 Google error is translated in :mod:`codetune.backends.vertex_errors`; clients and credentials come from
 :mod:`codetune.backends.vertex_client` (``gcp.api_endpoint`` / ``STORAGE_EMULATOR_HOST`` switch them to
-loopback stand-ins). Spec: spec/vertex-tuning.md.
+loopback stand-ins). The service's rules, states, calls and costs: docs/vertex.md.
 """
 
 from __future__ import annotations
@@ -325,7 +325,7 @@ class VertexBackend(Backend):
             billable = stats.get("totalBillableTokenCount")
             price = self._price()
             if isinstance(billable, int) and price is not None:
-                # The service counts one pass; billing is per epoch (spec/vertex-tuning.md §5).
+                # The service counts one pass; billing is per epoch (docs/vertex.md, Tokens and costs).
                 epochs = self.config.training.epochs
                 stats["cost_estimate_usd"] = round(billable * epochs * price / 1_000_000, 2)
         tuned = job.tuned_model

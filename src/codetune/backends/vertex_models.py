@@ -1,9 +1,9 @@
 """Facts about Gemini models on Vertex AI, and the chat model for tuned endpoints and base models.
 
-The tables come from spec/vertex-tuning.md §2: which adapter sizes each base model accepts (the service
-answers a wrong one with a vague ``400``, so it is checked before anything is spent), how job states map onto
-codetune's, and which thinking budget each model family accepts (Flash may turn thinking off with 0; Pro
-rejects 0 with "Thinking can't be disabled for this model", its minimum is 128).
+The tables follow Vertex AI's tuning documentation, summarised in docs/vertex.md: which adapter sizes each
+base model accepts (the service answers a wrong one with a vague ``400``, so it is checked before anything is
+spent), how job states map onto codetune's, and which thinking budget each model family accepts (Flash may
+turn thinking off with 0; Pro rejects 0 with "Thinking can't be disabled for this model", its minimum is 128).
 """
 
 from __future__ import annotations
