@@ -16,7 +16,7 @@ The rules:
 - **Deciding and starting hold the runs/ directory's lock**, so two commands racing in two shells start
   one job between them.
 - **A new job starts only after the backend's checks pass** (all problems in one error) and, on a
-  ``paid`` backend, after the caller's confirmation.
+  ``paid`` backend, after the caller's confirmation (asked before resuming one too).
 - **Poll interval**: an explicit ``--interval`` as given; otherwise ``training.poll_interval_seconds``
   capped by the backend's ``max_poll_interval_seconds``.
 """
@@ -104,13 +104,13 @@ def start_or_reuse(
     """The job for this request: an existing one (see the module's rules) or, failing that, a new one.
 
     ``show_estimate`` sees the backend's estimate before a new job starts; ``confirm`` is asked before a
-    paid backend starts one and raises to refuse (``None``: the caller has asked already).
+    paid backend starts or resumes one and raises to refuse (``None``: the caller has asked already).
     """
     from codetune import training
 
     with directory_lock(store.root, "codetune train"):
         if not force:
-            existing = _existing_job(backend, store, request.fingerprint)
+            existing = _existing_job(backend, store, request.fingerprint, confirm)
             if existing is not None:
                 return existing
         require_no_problems(backend, request)
@@ -121,7 +121,9 @@ def start_or_reuse(
         return Decision("started", training.submit(backend, request, config, store))
 
 
-def _existing_job(backend: Backend, store: JobStore, fingerprint: str) -> Decision | None:
+def _existing_job(
+    backend: Backend, store: JobStore, fingerprint: str, confirm: Callable[[], None] | None
+) -> Decision | None:
     records = store.for_fingerprint(backend.name, fingerprint)
     for record in records:
         _refresh(backend, record, store)
@@ -129,6 +131,8 @@ def _existing_job(backend: Backend, store: JobStore, fingerprint: str) -> Decisi
         if record.state not in _STOPPED:
             return Decision("reused" if record.state == "SUCCEEDED" else "followed", record)
     if records and records[0].state == "FAILED" and backend.can_resume:
+        if backend.paid and confirm is not None:
+            confirm()  # training on spends as much as starting does
         try:
             resume(backend, records[0], store)
         except JobError:

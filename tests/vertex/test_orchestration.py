@@ -14,7 +14,7 @@ from codetune.backends import BACKENDS, get_backend
 from codetune.backends.base import Backend, ChatModel, TuningRequest
 from codetune.cli.app import main
 from codetune.config import Config
-from codetune.errors import BackendError, ConfigError, JobError
+from codetune.errors import BackendError, ConfigError, ConfirmationRequired, JobError
 from codetune.job_state import JobStatus
 from codetune.jobs import JobRecord, JobStore
 from support.vertex_workspace import Workspace
@@ -153,6 +153,41 @@ def test_what_a_backend_does_not_declare_takes_the_safe_default() -> None:
     record = JobRecord(id="minimal-1", backend="minimal", fingerprint="fp", display_name="d")
     with pytest.raises(JobError, match="cannot resume"):
         backend.resume(record)
+
+
+class _PaidAndResumable(_Minimal):
+    """A backend that bills its jobs and can continue them (none built in is both)."""
+
+    name = "paid-resumable"
+    can_resume = True
+
+    def status(self, record: JobRecord) -> JobStatus:
+        return JobStatus("FAILED" if record.state == "FAILED" else "RUNNING")
+
+    def resume(self, record: JobRecord) -> None:
+        record.state = "PENDING"
+
+
+def test_a_paid_backend_asks_before_resuming_too(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "runs")
+    store.job_dir("paid-1").mkdir(parents=True)
+    store.save(
+        JobRecord(id="paid-1", backend="paid-resumable", fingerprint="fp", display_name="d", state="FAILED")
+    )
+    request = TuningRequest(tmp_path / "train.jsonl", None, "d", None, "fp")
+
+    def refuse() -> None:
+        raise ConfirmationRequired("not confirmed")
+
+    with pytest.raises(ConfirmationRequired):
+        orchestration.start_or_reuse(_PaidAndResumable(), request, Config(), store, confirm=refuse)
+    assert store.load("paid-1").state == "FAILED"  # nothing was resumed
+
+    asked: list[str] = []
+    decision = orchestration.start_or_reuse(
+        _PaidAndResumable(), request, Config(), store, confirm=lambda: asked.append("resume")
+    )
+    assert (decision.action, asked, store.load("paid-1").state) == ("resumed", ["resume"], "PENDING")
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
