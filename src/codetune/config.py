@@ -24,7 +24,7 @@ DEFAULT_SYSTEM_INSTRUCTION = (
     "You are an expert Java developer. You explain, write and review Java code precisely and concisely."
 )
 
-# USD per 1M training tokens (third-party reports of Google's price page; see spec/vertex-tuning.md §5).
+# USD per 1M training tokens (third-party reports of Google's price page; docs/vertex.md, Tokens and costs).
 DEFAULT_PRICES: dict[str, float] = {
     "gemini-2.5-flash": 5.00,
     "gemini-2.5-pro": 25.00,

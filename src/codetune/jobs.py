@@ -3,6 +3,7 @@
 A job record (``runs/<id>/job.json``) is written when a job is submitted and updated whenever its
 state changes, so ``codetune monitor`` resumes from a fresh shell and a retried ``train`` finds the
 job it already started for the same data and config (the *fingerprint*) instead of starting another.
+What to do with such a job (reuse, follow, resume, start afresh) is decided in :mod:`codetune.orchestration`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from codetune.errors import BackendError, JobError
 from codetune.io import read_json, write_json
-
-if TYPE_CHECKING:
-    from codetune.backends.base import Backend, JobStatus
+from codetune.job_state import JobStatus, is_terminal
 
 RECORD_NAME = "job.json"
 
@@ -51,9 +50,7 @@ class JobRecord:
 
     @property
     def ended(self) -> bool:
-        from codetune.backends.base import TERMINAL_STATES
-
-        return self.state in TERMINAL_STATES
+        return is_terminal(self.state)
 
     def apply(self, status: JobStatus) -> bool:
         """Fold a status into the record; True when something worth saving changed."""
@@ -157,24 +154,19 @@ class JobStore:
             raise JobError(f"'{ref}' matches {len(matches)} jobs", hint="give more of the job id")
         raise JobError(f"no job '{ref}' in {self.root}", hint="list jobs with `codetune jobs`")
 
-    def find_by_fingerprint(self, backend: str, fingerprint: str) -> JobRecord | None:
-        """The newest job for the same data and config that has not failed or been cancelled."""
-        for record in self.all():
-            if (
-                record.backend == backend
-                and record.fingerprint == fingerprint
-                and record.state
-                not in (
-                    "FAILED",
-                    "CANCELLED",
-                )
-            ):
-                return record
-        return None
+    def for_fingerprint(self, backend: str, fingerprint: str) -> list[JobRecord]:
+        """Every job of ``backend`` for the same data and config, newest first."""
+        return [r for r in self.all() if r.backend == backend and r.fingerprint == fingerprint]
+
+
+class StatusSource(Protocol):
+    """What :func:`wait` needs of a backend (every :class:`codetune.backends.base.Backend` is one)."""
+
+    def status(self, record: JobRecord) -> JobStatus: ...
 
 
 def wait(
-    backend: Backend,
+    backend: StatusSource,
     record: JobRecord,
     store: JobStore,
     *,

@@ -6,7 +6,8 @@ changed) continues instead of starting over:
 - prepare: the Java sources' contents + the ``data``/``strategy`` config + the codetune version; the key
   and the output files' sha256s are kept in ``<output>/run-stage.json`` (written last, atomically).
 - train: the job *fingerprint* (training data hashes + training config, see :mod:`codetune.training`);
-  a finished job is reused, a running one is followed, a killed one is resumed from its checkpoint.
+  a finished job is reused, a running one is followed, a killed one is resumed from its checkpoint, a
+  cancelled one replaced by a new job: the same rules as ``codetune train`` (:mod:`codetune.orchestration`).
 - evaluate: :func:`codetune.eval.runner.run_eval` saves answers as they come and reuses them.
 
 Nothing here prints: progress and stage events go to callbacks the CLI renders.
@@ -22,14 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codetune import __version__
-from codetune.errors import BackendError, InputError
+from codetune.errors import InputError
 from codetune.io import directory_lock, fingerprint, read_json, sha256_file, write_json
 
 if TYPE_CHECKING:
-    from codetune.backends.base import Backend, JobStatus
+    from codetune.backends.base import Backend
     from codetune.config import Config
     from codetune.eval.runner import EvalOutcome
+    from codetune.job_state import JobStatus
     from codetune.jobs import JobRecord, JobStore
+    from codetune.orchestration import Decision
 
 Progress = Callable[[str, int, int | None], None]
 STAGE_FILE = "run-stage.json"
@@ -133,18 +136,11 @@ def run_prepare(config: Config, source: str | Path, output: Path, hooks: RunHook
     return StageResult("prepare", "ran", time.monotonic() - started, _prepare_detail(output))
 
 
-def _latest_for(store: JobStore, backend: str, job_fingerprint: str) -> JobRecord | None:
-    for record in store.all():
-        if record.backend == backend and record.fingerprint == job_fingerprint:
-            return record
-    return None
-
-
 def run_training(
     config: Config, backend: Backend, store: JobStore, data_dir: Path, hooks: RunHooks
 ) -> tuple[StageResult, JobRecord]:
-    from codetune import training
-    from codetune.jobs import wait
+    """Reuse, follow, resume or start the job for this data and config (:mod:`codetune.orchestration`)."""
+    from codetune import orchestration, training
 
     started = time.monotonic()
     validation = data_dir / "validation.jsonl"
@@ -153,64 +149,28 @@ def run_training(
         train_file=data_dir / "train.jsonl",
         validation_file=validation if validation.is_file() else None,
     )
-    record = _latest_for(store, backend.name, request.fingerprint)
-    if record is not None and record.state == "SUCCEEDED":
+    # No confirmation asked here: `codetune run` asks before its first stage on a paid backend.
+    decision = orchestration.start_or_reuse(backend, request, config, store)
+    record = decision.record
+    if decision.action == "reused":
         return StageResult("train", "reused", time.monotonic() - started, {"job": record.id}), record
-    status_word = "resumed"
-    if record is not None and record.state == "FAILED" and not _try_resume(backend, record, store):
-        record = None  # failed with nothing to resume from: start afresh
-    elif record is not None and record.state == "CANCELLED":
-        record = None  # the user stopped it on purpose; this run asks for a trained model
-    if record is None:
-        status_word = "ran"
-        problems = backend.check(request)
-        if problems:
-            from codetune.errors import ConfigError
-
-            raise ConfigError("; ".join(problems), hint="fix config/config.yaml and rerun")
-        if hooks.stage_started:
-            hooks.stage_started(
-                "train", f"training on {request.train_examples} examples ({backend.name} backend)"
-            )
-        record = training.submit(backend, request, config, store)
-    elif hooks.stage_started:
-        hooks.stage_started("train", f"continuing job {record.id}")
-    interval = _poll_interval(config, backend)
-    final = wait(backend, record, store, poll_interval=interval, on_status=hooks.job_status)
-    if final.state == "FAILED" and status_word == "resumed":
-        # The job we picked up was found dead only now (killed moments before this run started):
-        # resume it from its checkpoint, or, with none complete yet, train afresh.
-        if not _try_resume(backend, record, store):
-            status_word = "ran"
-            record = training.submit(backend, request, config, store)
-        final = wait(backend, record, store, poll_interval=interval, on_status=hooks.job_status)
-    if final.state != "SUCCEEDED":
-        raise BackendError(
-            f"training job {record.id} ended {final.state}: {final.error or 'no error message'}",
-            hint=record.extra.get("failure_hint") or f"inspect it: codetune jobs --show {record.id}",
-        )
+    if hooks.stage_started:
+        hooks.stage_started("train", _training_words(decision, request.train_examples, backend.name))
+    final = orchestration.follow(backend, record, store, config, on_status=hooks.job_status)
+    error = orchestration.outcome_error(record, final)
+    if error is not None:
+        raise error
+    status_word = "ran" if decision.action == "started" else "resumed"
     detail = {"job": record.id, "metrics": dict(final.metrics), "stats": dict(final.stats)}
     return StageResult("train", status_word, time.monotonic() - started, detail), record
 
 
-def _try_resume(backend: Backend, record: JobRecord, store: JobStore) -> bool:
-    """Restart a killed job from its last checkpoint when the backend can; False when it cannot."""
-    from codetune.errors import JobError
-
-    resume = getattr(backend, "resume", None)
-    if resume is None:
-        return False
-    try:
-        resume(record)  # step counter, learning-rate schedule and data position come from the checkpoint
-    except JobError:
-        return False
-    store.save(record)
-    return True
-
-
-def _poll_interval(config: Config, backend: Backend) -> float:
-    # The local worker updates its status file every step: poll it often. Remote jobs: as configured.
-    return 1.0 if not getattr(backend, "paid", True) else config.training.poll_interval_seconds
+def _training_words(decision: Decision, examples: int, backend: str) -> str:
+    if decision.action == "started":
+        return f"training on {examples} examples ({backend} backend)"
+    if decision.action == "resumed":
+        return f"resuming job {decision.record.id} from its last checkpoint"
+    return f"continuing job {decision.record.id}"
 
 
 def run_evaluation(

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from codetune import training
+from codetune import orchestration, training
 from codetune.backends import get_backend
-from codetune.backends.base import GenerationOptions, JobStatus
+from codetune.backends.base import GenerationOptions
 from codetune.backends.local.rundir import RunDir
 from codetune.config import load_config
+from codetune.job_state import JobStatus
 from codetune.jobs import JobRecord, JobStore
 from codetune.records import Message
 from support.tiny_model import write_training_config
@@ -145,7 +146,8 @@ def test_a_killed_job_resumes_from_its_checkpoint(
     monkeypatch.chdir(tmp_path)
     write_rows(tmp_path / "data/processed/train.jsonl", example_rows(24))
     write_rows(tmp_path / "data/processed/validation.jsonl", example_rows(6, offset=5))
-    backend, record, store = start(_config(tmp_path, tiny_model))
+    config_path = _config(tmp_path, tiny_model)
+    backend, record, store = start(config_path)
     run_dir = RunDir(Path(record.extra["run_dir"]))
 
     wait_until(backend, record, lambda s: run_dir.last_checkpoint() is not None and (s.step or 0) >= 3)
@@ -155,8 +157,13 @@ def test_a_killed_job_resumes_from_its_checkpoint(
     assert f"codetune resume {record.id}" in killed.extra["failure_hint"]
     checkpoint_step = int(run_dir.last_checkpoint().name.rpartition("-")[2])
     assert 2 <= checkpoint_step < 6
+    assert store.load(record.id).state == "PENDING"  # the record on disk has not seen the kill
 
-    backend.resume(record)
+    # A retried `train` or `run` for the same data and config reads the job again and continues it.
+    config = load_config(config_path)
+    decision = orchestration.start_or_reuse(backend, training.build_request(config), config, store)
+    assert (decision.action, decision.record.id) == ("resumed", record.id)
+    assert [r.id for r in store.all()] == [record.id]  # no second job
     status = wait_until(backend, record, lambda s: s.ended)
     assert status.state == "SUCCEEDED", status.error
 
@@ -178,13 +185,25 @@ def test_a_killed_job_resumes_from_its_checkpoint(
         assert (resumed[name] - tensor).abs().max() < 1e-4, name
 
 
+def _refuse() -> None:
+    raise AssertionError("a free, local job asked for confirmation")
+
+
 def test_cancel_stops_the_worker_cleanly(project, tmp_path: Path) -> None:
-    backend, record, store = start(project(max_steps=500, eval_steps=500, save_steps=500))
+    config = load_config(project(max_steps=500, eval_steps=500, save_steps=500))
+    backend, store = get_backend("local", config), JobStore(config.paths.runs_dir)
+    decision = orchestration.start_or_reuse(
+        backend, training.build_request(config), config, store, confirm=_refuse
+    )
+    record = decision.record
+    assert decision.action == "started"
     wait_until(backend, record, lambda s: (s.step or 0) >= 1)
 
-    backend.cancel(record)
+    assert orchestration.cancel(backend, record, store)
     status = wait_until(backend, record, lambda s: s.ended)
 
     assert status.state == "CANCELLED"
     run_dir = RunDir(Path(record.extra["run_dir"]))
     assert not run_dir.worker_alive() and not run_dir.adapter.exists()
+    assert not orchestration.cancel(backend, record, store)  # already ended
+    assert store.load(record.id).state == "CANCELLED"

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from codetune.backends.local.backend import LocalBackend
 from codetune.backends.local.rundir import RunDir
 from codetune.cli.app import main
+from codetune.config import Config
+from codetune.jobs import JobRecord
 
 from .test_backend import start, wait_until
 
@@ -79,3 +84,32 @@ def test_a_trainer_killed_by_the_out_of_memory_killer_is_reported(project) -> No
     assert "killed (SIGKILL), most often by the out-of-memory killer" in status.error
     assert "lower local.batch_size or local.max_length" in status.extra["failure_hint"]
     assert json.loads(run_dir.status.read_text())["state"] == "FAILED"  # written by the supervisor
+
+
+def _record(run_dir: RunDir, pid: int) -> JobRecord:
+    extra = {"run_dir": str(run_dir.path), "pid": pid, "started": time.time()}
+    return JobRecord(id=run_dir.path.name, backend="local", fingerprint="fp", display_name="d", extra=extra)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="tells zombies apart through /proc (Linux)")
+def test_a_dead_worker_is_seen_at_once_not_after_the_startup_grace(tmp_path: Path) -> None:
+    backend = LocalBackend(Config.model_validate({"paths": {"runs_dir": str(tmp_path / "runs")}}))
+    sleeper = subprocess.Popen(["sleep", "60"])  # holds a pid, as a reused one would
+    ended = subprocess.Popen(["true"])  # ends and stays a zombie: nobody reaps it yet
+    try:
+        while Path(f"/proc/{ended.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+            time.sleep(0.01)
+        runs = {name: RunDir(tmp_path / "runs" / f"local-{name}") for name in ("gone", "zombie", "starting")}
+        for name, run_dir in runs.items():
+            run_dir.path.mkdir(parents=True)
+            run_dir.write_status({"state": "RUNNING" if name == "gone" else "PENDING"})
+
+        # Its supervisor took the lock (and wrote RUNNING) and let it go: ended, whatever holds its pid now.
+        assert backend.status(_record(runs["gone"], sleeper.pid)).state == "FAILED"
+        # Not started yet: a process that has exited is not a worker still starting.
+        assert backend.status(_record(runs["zombie"], ended.pid)).state == "FAILED"
+        assert backend.status(_record(runs["starting"], sleeper.pid)).state == "PENDING"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        ended.wait()

@@ -41,7 +41,7 @@ from typing import Any
 
 import pytest
 
-# From the Vertex AI tuning docs (spec/vertex-tuning.md §2): adapter sizes each base model accepts.
+# From the Vertex AI tuning docs (docs/vertex.md, the adapter sizes table): what each base model accepts.
 ALLOWED_ADAPTERS: dict[str, set[str]] = {
     "gemini-2.5-flash": {"ADAPTER_SIZE_ONE", "ADAPTER_SIZE_TWO", "ADAPTER_SIZE_FOUR", "ADAPTER_SIZE_EIGHT", "ADAPTER_SIZE_SIXTEEN"},
     "gemini-2.5-flash-lite": {"ADAPTER_SIZE_ONE", "ADAPTER_SIZE_TWO", "ADAPTER_SIZE_FOUR", "ADAPTER_SIZE_EIGHT", "ADAPTER_SIZE_SIXTEEN"},

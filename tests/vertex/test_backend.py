@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
-from codetune import training
+from codetune import orchestration, training
 from codetune.backends import get_backend
 from codetune.backends.base import GenerationOptions
 from codetune.backends.vertex import VertexBackend
@@ -242,12 +243,15 @@ def test_a_record_whose_submit_died_finds_its_job_by_label(workspace: Workspace)
     final = wait(backend, store.load(record.id), store, poll_interval=0.01)
     assert final.state == "SUCCEEDED" and store.load(record.id).remote_name == remote
 
-    # killed before Google got the request: the record fails, so a retried `train` may start a job
+    # killed before Google got the request: the record fails, so a retried `train` starts a job
     never = JobRecord(id="vertex-never-started", backend="vertex", fingerprint="fp-never", display_name="d")
     store.save(never)
     assert wait(backend, never, store, poll_interval=0.01).state == "FAILED"
     assert "never started" in (store.load(never.id).error or "")
-    assert store.find_by_fingerprint("vertex", "fp-never") is None
+    config = workspace.config()
+    request = dataclasses.replace(training.build_request(config), fingerprint="fp-never")
+    retried = orchestration.start_or_reuse(backend, request, config, store)
+    assert retried.action == "started" and retried.record.id != never.id
 
 
 def test_chat_models_for_the_tuned_endpoint_and_the_base_model(workspace: Workspace) -> None:

@@ -1,30 +1,36 @@
-"""What every backend provides, as protocols (no implementation inheritance).
+"""What every backend provides, as protocols.
 
-A backend starts a supervised tuning job and returns at once (``submit``), reports on it
-(``status``), stops it (``cancel``) and gives chat models for tuned or base models. Polling and the
-job record on disk live once, in :mod:`codetune.jobs`, not in each backend.
+A backend starts a supervised tuning job and returns at once (``submit``), reports on it (``status``),
+stops it (``cancel``) and gives chat models for tuned or base models. What a backend can do beyond that is
+*declared* on it (``paid``, ``uploads``, ``can_resume``, ``max_poll_interval_seconds``), never probed:
+:mod:`codetune.orchestration` reads these to decide confirmation, resume and polling. A backend class
+names :class:`Backend` as its base (PEP 544's explicit protocol subclassing) to take the defaults of what
+it does not declare; there is no deeper hierarchy. Polling and the job record on disk live once, in
+:mod:`codetune.jobs`; job states in :mod:`codetune.job_state`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from codetune.errors import ConfigError, JobError
+from codetune.job_state import JobStatus
 from codetune.records import Message
 
 if TYPE_CHECKING:
     from codetune.jobs import JobRecord
 
-# Normalised job states; each backend maps its provider's states onto these (raw state kept too).
-JobState = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLING", "CANCELLED"]
-TERMINAL_STATES: frozenset[str] = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+# (stage description, completed, total or None) -> None, as in codetune.cli.ui.ProgressCallback
+Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass
 class TuningRequest:
-    """Everything a backend needs to start a job; built and validated by :func:`codetune.jobs.prepare_request`."""
+    """Everything a backend needs to start a job; built and validated by :func:`codetune.training.build_request`."""
 
     train_file: Path
     validation_file: Path | None
@@ -37,26 +43,6 @@ class TuningRequest:
     train_tokens: int = 0  # estimated (chars/4 rule) over the training file, one pass
     validation_tokens: int = 0
     warnings: list[str] = field(default_factory=list)  # the validator's, shown with the estimate
-
-
-@dataclass
-class JobStatus:
-    state: JobState
-    raw_state: str = ""  # provider's own state, e.g. JOB_STATE_RUNNING
-    detail: str | None = None  # finer progress, e.g. Vertex tuning_job_state PROCESSING_DATASET
-    step: int | None = None
-    total_steps: int | None = None
-    eta_seconds: float | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)  # latest loss, eval_loss, tokens/s, lr, ...
-    stats: dict[str, Any] = field(default_factory=dict)  # provider data stats (billable tokens, examples)
-    error: str | None = None
-    tuned_model: str | None = None  # what `codetune test -m` takes
-    endpoint: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # backend-specific facts, folded into JobRecord.extra
-
-    @property
-    def ended(self) -> bool:
-        return self.state in TERMINAL_STATES
 
 
 @dataclass
@@ -90,8 +76,18 @@ class ChatModel(Protocol):
 
 @runtime_checkable
 class Backend(Protocol):
+    """A training backend. Required: ``name`` and the methods without a body here; the rest has defaults."""
+
     name: str
-    paid: bool  # True when submit spends money or uploads data: the CLI asks for confirmation first
+    # True when submit spends money or uploads data: a job is started only after the user confirms.
+    paid: bool = True
+    # True when the data is copied somewhere before a job reads it (`codetune upload` does that step alone).
+    uploads: bool = False
+    # True when a job that was killed can continue from its last checkpoint (`resume`).
+    can_resume: bool = False
+    # How stale a followed job's status may get: a backend whose status is a local file read caps the
+    # configured interval (training.poll_interval_seconds, sized for remote APIs) to show progress promptly.
+    max_poll_interval_seconds: float = math.inf
 
     def check(self, request: TuningRequest) -> list[str]:
         """Problems that would make the job fail, found before anything is uploaded or started."""
@@ -108,6 +104,18 @@ class Backend(Protocol):
     def status(self, record: JobRecord) -> JobStatus: ...
 
     def cancel(self, record: JobRecord) -> None: ...
+
+    def upload(self, request: TuningRequest, progress: Progress | None = None) -> dict[str, str]:
+        """Copy the data where jobs read it; ``{split: URI}``. Only where ``uploads`` is True."""
+        raise ConfigError(
+            f"the {self.name} backend reads {request.train_file} in place: there is nothing to upload"
+        )
+
+    def resume(self, record: JobRecord) -> None:
+        """Restart a killed job from its last checkpoint. Only where ``can_resume`` is True."""
+        raise JobError(
+            f"the {self.name} backend cannot resume a job", hint="start a new one with: codetune train"
+        )
 
     def chat_model(
         self, model: str | None, *, record: JobRecord | None = None, base: bool = False

@@ -4,7 +4,7 @@
 at once; ``status`` reads the job once; polling and the job record live in :mod:`codetune.jobs`. Every
 Google error is translated in :mod:`codetune.backends.vertex_errors`; clients and credentials come from
 :mod:`codetune.backends.vertex_client` (``gcp.api_endpoint`` / ``STORAGE_EMULATOR_HOST`` switch them to
-loopback stand-ins). Spec: spec/vertex-tuning.md.
+loopback stand-ins). The service's rules, states, calls and costs: docs/vertex.md.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from codetune.backends.base import JobStatus, TuningRequest
+from codetune.backends.base import Backend, TuningRequest
 from codetune.backends.vertex_client import genai_client, http_options, is_loopback, resolve_credentials
 from codetune.backends.vertex_errors import Where, one_line, translate
 from codetune.backends.vertex_models import (
@@ -29,6 +29,7 @@ from codetune.backends.vertex_models import (
 )
 from codetune.config import is_valid_bucket_name
 from codetune.errors import CodetuneError, JobError
+from codetune.job_state import JobStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,11 +77,13 @@ def format_cost(amount: float | None) -> str:
     return f"~${amount:,.2f}"
 
 
-class VertexBackend:
-    """Gemini tuning on Vertex AI (see the module docstring)."""
+class VertexBackend(Backend):
+    """Gemini tuning on Vertex AI (see the module docstring). A job cannot be resumed: the default ``resume``
+    says so."""
 
     name = "vertex"
     paid = True  # uploads data and bills training tokens
+    uploads = True  # the data goes to Cloud Storage first (`codetune upload` does that step alone)
 
     def __init__(self, config: Config, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config
@@ -194,7 +197,7 @@ class VertexBackend:
             "price": f"${price:.2f} per 1M training tokens" if price is not None else "unknown",
             "cost (estimate)": format_cost(cost),
         }
-        for number, warning in enumerate(getattr(request, "warnings", []) or [], start=1):
+        for number, warning in enumerate(request.warnings, start=1):
             estimate[f"note {number}"] = warning
         return estimate
 
@@ -322,7 +325,7 @@ class VertexBackend:
             billable = stats.get("totalBillableTokenCount")
             price = self._price()
             if isinstance(billable, int) and price is not None:
-                # The service counts one pass; billing is per epoch (spec/vertex-tuning.md §5).
+                # The service counts one pass; billing is per epoch (docs/vertex.md, Tokens and costs).
                 epochs = self.config.training.epochs
                 stats["cost_estimate_usd"] = round(billable * epochs * price / 1_000_000, 2)
         tuned = job.tuned_model

@@ -1,9 +1,9 @@
 """Facts about Gemini models on Vertex AI, and the chat model for tuned endpoints and base models.
 
-The tables come from spec/vertex-tuning.md §2: which adapter sizes each base model accepts (the service
-answers a wrong one with a vague ``400``, so it is checked before anything is spent), how job states map onto
-codetune's, and which thinking budget each model family accepts (Flash may turn thinking off with 0; Pro
-rejects 0 with "Thinking can't be disabled for this model", its minimum is 128).
+The tables follow Vertex AI's tuning documentation, summarised in docs/vertex.md: which adapter sizes each
+base model accepts (the service answers a wrong one with a vague ``400``, so it is checked before anything is
+spent), how job states map onto codetune's, and which thinking budget each model family accepts (Flash may
+turn thinking off with 0; Pro rejects 0 with "Thinking can't be disabled for this model", its minimum is 128).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from codetune.backends.base import GenerationOptions, JobState, Reply
+from codetune.backends.base import GenerationOptions, Reply
 from codetune.backends.vertex_errors import Where, translate
 from codetune.errors import InputError
+from codetune.job_state import JobState
 
 if TYPE_CHECKING:
     from codetune.records import Message

@@ -10,7 +10,7 @@ import typer
 from codetune.cli.options import BackendOption, ConfigOption, SourceOption, YesOption, load
 
 if TYPE_CHECKING:
-    from codetune.backends.base import JobStatus
+    from codetune.job_state import JobStatus
     from codetune.pipeline import RunSummary
 
 OutputOption = typer.Option(None, "--output", "-o", help="Prepared data directory (default: data.output).")
@@ -21,21 +21,6 @@ LimitOption = typer.Option(
 StepsOption = typer.Option(
     None, "--max-steps", min=1, help="Local training steps (default: local.max_steps)."
 )
-
-
-def _describe_job(status: JobStatus) -> str:
-    parts = [status.state.lower()]
-    if status.step is not None and status.total_steps:
-        parts.append(f"step {status.step}/{status.total_steps}")
-    if status.detail:
-        parts.append(status.detail)
-    loss = status.metrics.get("loss")
-    if isinstance(loss, int | float):
-        parts.append(f"loss {loss:.3f}")
-    eval_loss = status.metrics.get("eval_loss")
-    if isinstance(eval_loss, int | float):
-        parts.append(f"eval loss {eval_loss:.3f}")
-    return "  ".join(parts)
 
 
 def _prepare_line(split: dict[str, Any]) -> str:
@@ -130,7 +115,9 @@ def register(app: typer.Typer) -> None:
             explain_interruption,
             is_interactive,
             progress_bar,
+            render_status,
         )
+        from codetune.orchestration import status_line
         from codetune.pipeline import RunHooks, run_all
 
         config = load(
@@ -139,7 +126,7 @@ def register(app: typer.Typer) -> None:
             data={"output": str(output) if output else None},
             local={"max_steps": max_steps},
         )
-        if getattr(get_backend(config.training.backend, config), "paid", True):
+        if get_backend(config.training.backend, config).paid:
             confirm(
                 f"run the whole job on {config.training.backend} (uploads data, starts a paid tuning job)?",
                 yes=yes,
@@ -151,13 +138,15 @@ def register(app: typer.Typer) -> None:
         def stage_started(stage: str, what: str) -> None:
             console.print(f"[bold cyan]{stage}[/] {escape(what)}")
 
+        last_line = [""]
+
         def job_status(status: JobStatus) -> None:
-            line = _describe_job(status)
-            if interactive and bar and status.total_steps:
+            if interactive and bar and status.total_steps:  # the bar itself shows the steps
+                line = escape(status_line(status, text_bar=False))
                 bar[0](f"train ({line})", status.step or 0, status.total_steps)
-            elif not interactive and line != getattr(job_status, "last", None):
-                console.print(f"  {escape(line)}", highlight=False)
-                job_status.last = line  # type: ignore[attr-defined]
+            elif not interactive and (line := status_line(status)) != last_line[0]:
+                console.print(f"  {render_status(line)}", highlight=False, soft_wrap=True)
+                last_line[0] = line
 
         try:
             with progress_bar(transient=True, enabled=interactive) as progress:

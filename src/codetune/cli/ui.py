@@ -18,6 +18,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from codetune.display import fmt_money as fmt_money  # the commands' formatters, defined with the library's
+from codetune.display import fmt_seconds as fmt_seconds
 from codetune.errors import ConfirmationRequired
 
 console = Console()
@@ -91,21 +93,13 @@ def progress_bar(*, transient: bool = False, enabled: bool = True) -> Iterator[P
         yield update
 
 
-def fmt_seconds(seconds: float | None) -> str:
-    """``75.2`` -> ``1m15s``.
+def render_status(line: str) -> str:
+    r"""A job's status line (:func:`codetune.orchestration.status_line`) as rich markup, its state in bold.
 
-    >>> fmt_seconds(75.2), fmt_seconds(3725), fmt_seconds(None)
-    ('1m15s', '1h02m', '-')
+    >>> print(render_status("RUNNING  step 1/2  [x]"))
+    [bold]RUNNING[/]  step 1/2  \[x]
     """
-    if seconds is None:
-        return "-"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    from rich.markup import escape
 
-
-def fmt_money(amount: float | None) -> str:
-    return "-" if amount is None else f"${amount:,.2f}"
+    state, gap, rest = line.partition("  ")
+    return f"[bold]{escape(state)}[/]{gap}{escape(rest)}"

@@ -1,7 +1,7 @@
 """Vertex AI Gemini tuning rows: exactly ``systemInstruction`` (when there is one) and ``contents``.
 
-The shape is in spec/vertex-tuning.md §1. :func:`read_row` turns a row back into messages for the local
-backend, which applies its own model's chat template.
+The shape and its rules are in docs/vertex.md (The data Vertex AI accepts). :func:`read_row` turns a row
+back into messages for the local backend, which applies its own model's chat template.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """TRL's conversational prompt/completion rows: the loss falls only on the completion by default.
 
 Useful for local training with TRL directly (``SFTTrainer`` reads ``prompt`` + ``completion`` and masks the
-prompt), without a response-template search that can silently fail (spec/lessons.md, training 2).
+prompt), without a response-template search that can silently fail (docs/training.md, "What the recipe
+guards against").
 """
 
 from __future__ import annotations

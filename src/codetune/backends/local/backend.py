@@ -10,7 +10,6 @@ Importing this module imports no torch.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import signal
 import subprocess
@@ -19,13 +18,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from codetune.backends.base import Backend
+from codetune.backends.local.plan import plan_steps
 from codetune.backends.local.rundir import RunDir
 from codetune.errors import ConfigError, JobError
 from codetune.io import write_json
+from codetune.job_state import JobStatus
 
 if TYPE_CHECKING:
-    from codetune.backends.base import ChatModel, JobState, JobStatus, TuningRequest
+    from codetune.backends.base import ChatModel, TuningRequest
     from codetune.config import Config
+    from codetune.job_state import JobState
     from codetune.jobs import JobRecord
 
 STARTUP_GRACE_SECONDS = 60.0  # a just-started worker may not hold its lock yet
@@ -38,6 +41,19 @@ def _module_missing(name: str) -> bool:
     return importlib.util.find_spec(name) is None
 
 
+def _process_running(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (ended, not yet reaped by its parent) counts as ended."""
+    try:
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:  # "pid (name) STATE ..."
+            return handle.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): kill() is all there is
+
+
 def _source_root() -> str:
     """The directory that holds the ``codetune`` package (for a worker started from a plain checkout)."""
     import codetune
@@ -45,10 +61,13 @@ def _source_root() -> str:
     return str(Path(codetune.__file__).resolve().parents[1])
 
 
-class LocalBackend:
+class LocalBackend(Backend):
+    """Training on this machine. Nothing to upload: the default ``upload`` says so."""
+
     name = "local"
     paid = False  # runs on this machine: nothing is uploaded or billed, so no confirmation is asked
-    max_poll_interval_seconds = 2.0  # status is a local file: `monitor` may look often
+    can_resume = True  # checkpoints hold the step, the LR schedule and the data position
+    max_poll_interval_seconds = 1.0  # status is a local file the worker rewrites every step: look often
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -85,27 +104,19 @@ class LocalBackend:
                 problems.append("local.device is cuda but no CUDA device is visible (set local.device: auto)")
         return problems
 
-    def plan(self, request: TuningRequest) -> dict[str, int]:
-        """Steps and epochs before tokenizing (the worker recounts after dropping over-length examples)."""
-        local, training = self.config.local, self.config.training
-        steps_per_epoch = max(1, math.ceil(request.train_examples / local.batch_size))
-        steps = training.epochs * steps_per_epoch
-        if local.max_steps:
-            steps = min(steps, local.max_steps)
-        return {"steps": steps, "steps_per_epoch": steps_per_epoch}
-
     def estimate(self, request: TuningRequest) -> dict[str, Any]:
+        """The plan before tokenizing: the worker plans again after dropping over-length examples."""
         local, training = self.config.local, self.config.training
-        plan = self.plan(request)
-        examples_seen = min(plan["steps"] * local.batch_size, training.epochs * request.train_examples)
+        plan = plan_steps(self.config, request.train_examples)
+        examples_seen = min(plan.steps * plan.global_batch_size, training.epochs * request.train_examples)
         tokens = round(request.train_tokens * examples_seen / max(1, request.train_examples))
         return {
             "base model": local.base_model,
             "training examples": request.train_examples,
             "validation examples": request.validation_examples or "none (no evaluation loss)",
-            "steps": f"{plan['steps']} (batch {local.batch_size}, {plan['steps'] / plan['steps_per_epoch']:.2g} epochs)",
+            "steps": f"{plan.steps} (batch {plan.global_batch_size}, {plan.epochs:.2g} epochs)",
             "LoRA rank": training.adapter_size,
-            "learning rate": f"{local.learning_rate * training.learning_rate_multiplier:g}",
+            "learning rate": f"{plan.learning_rate:g}",
             "training tokens (estimate)": f"~{tokens:,}",
             "device": local.device,
             "cost": "none: runs on this machine",
@@ -161,19 +172,15 @@ class LocalBackend:
         child = self._children.get(record.id)
         if child is not None:
             return child.poll() is None  # reaps it when it has ended
+        if (run_dir.read_status().get("state") or "PENDING") != "PENDING":
+            return False  # its supervisor took the lock (then wrote RUNNING) and let it go: it has ended
         started = float(record.extra.get("started") or 0)
         pid = record.extra.get("pid")
         if not pid or time.time() - started > STARTUP_GRACE_SECONDS:
             return False
-        try:
-            os.kill(int(pid), 0)
-        except (OSError, ValueError):
-            return False
-        return True  # started moments ago, not holding its lock yet
+        return _process_running(int(pid))  # started moments ago, not holding its lock yet
 
     def status(self, record: JobRecord) -> JobStatus:
-        from codetune.backends.base import JobStatus
-
         run_dir = self.run_dir(record)
         data = run_dir.read_status()
         state = data.get("state") or "PENDING"
