@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,6 +47,14 @@ class GcpConfig(Section):
     api_endpoint: str | None = None
     # Optional service-account key file; Application Default Credentials otherwise.
     credentials_file: str | None = None
+
+    def staging(self) -> StagingBucket:
+        """``staging_bucket`` parsed (``gs://bucket``, ``gs://bucket/folder`` or ``bucket``); a ConfigError
+        with the fix when it is unset or malformed (the vertex backend's checks report it before any work)."""
+        try:
+            return parse_staging_bucket(self.staging_bucket or "")
+        except ValueError as exc:
+            raise ConfigError(f"gcp.staging_bucket {exc}", hint="see config/config.yaml") from exc
 
 
 class RetryConfig(Section):
@@ -273,13 +282,121 @@ def load_config(
         ) from exc
 
 
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+# Google's bucket naming rules: lowercase letters, digits, '-', '_' and '.', starting and ending with a letter
+# or digit; 3-63 characters, or up to 222 when dotted, each dot-separated part at most 63.
+_BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
+_IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+BUCKET_PLACEHOLDERS = frozenset({"your-bucket", "your-bucket-name"})
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """What is wrong with a Cloud Storage bucket name under Google's naming rules; None when it is valid.
+
+    >>> bucket_name_problem("my-bucket") is None, bucket_name_problem("data.example.com") is None
+    (True, True)
+    >>> bucket_name_problem("My_Bucket")
+    'bucket names are lowercase (use my_bucket)'
+    >>> bucket_name_problem("ab")
+    'a bucket name has 3 to 63 characters (222 with dots, at most 63 between them)'
+    >>> bucket_name_problem("my bucket!")
+    "a bucket name holds only lowercase letters, digits, '-', '_' and '.', and starts and ends with a letter or digit"
+    """
+    if name != name.lower():
+        return f"bucket names are lowercase (use {name.lower()})"
+    parts = name.split(".")
+    too_long = len(name) > (222 if len(parts) > 1 else 63) or any(len(part) > 63 for part in parts)
+    if len(name) < 3 or too_long:
+        return "a bucket name has 3 to 63 characters (222 with dots, at most 63 between them)"
+    if not _BUCKET_CHARS.match(name):
+        return (
+            "a bucket name holds only lowercase letters, digits, '-', '_' and '.', "
+            "and starts and ends with a letter or digit"
+        )
+    if ".." in name or "" in parts:
+        return "a bucket name has no empty part between dots"
+    if _IP_ADDRESS.match(name):
+        return "a bucket name cannot be an IP address"
+    if name.startswith("goog") or "google" in name:
+        return "a bucket name cannot start with 'goog' or contain 'google'"
+    return None
 
 
 def is_valid_bucket_name(name: str) -> bool:
-    """GCS bucket naming rules (the common subset).
+    """GCS bucket naming rules (see :func:`bucket_name_problem`).
 
     >>> is_valid_bucket_name("my-bucket"), is_valid_bucket_name("My_Bucket"), is_valid_bucket_name("gs://x")
     (True, False, False)
     """
-    return bool(_BUCKET_RE.match(name)) and ".." not in name and not name.startswith("goog")
+    return bucket_name_problem(name) is None
+
+
+@dataclass(frozen=True)
+class StagingBucket:
+    """Where the training data goes: a bucket and an optional folder in it (``prefix``, no slashes around)."""
+
+    bucket: str
+    prefix: str = ""
+
+    def object_name(self, name: str) -> str:
+        """An object's full name under the prefix.
+
+        >>> StagingBucket("b", "team/tuning").object_name("training/train.jsonl")
+        'team/tuning/training/train.jsonl'
+        >>> StagingBucket("b").object_name("training/train.jsonl")
+        'training/train.jsonl'
+        """
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def uri(self, name: str = "") -> str:
+        """``gs://bucket/prefix/name``; without ``name``, the folder itself.
+
+        >>> StagingBucket("b", "p").uri("training/"), StagingBucket("b").uri()
+        ('gs://b/p/training/', 'gs://b/')
+        """
+        return (
+            f"gs://{self.bucket}/{self.object_name(name)}"
+            if name or not self.prefix
+            else (f"gs://{self.bucket}/{self.prefix}/")
+        )
+
+
+def parse_staging_bucket(value: str) -> StagingBucket:
+    """``gs://bucket``, ``gs://bucket/some/prefix`` or a bare ``bucket`` -> a :class:`StagingBucket`.
+
+    Raises ``ValueError`` with what is wrong and the fix (a sentence that completes
+    "gcp.staging_bucket ... ").
+
+    >>> parse_staging_bucket("gs://my-bucket"), parse_staging_bucket("my-bucket")
+    (StagingBucket(bucket='my-bucket', prefix=''), StagingBucket(bucket='my-bucket', prefix=''))
+    >>> parse_staging_bucket("gs://my-bucket/team/tuning/")
+    StagingBucket(bucket='my-bucket', prefix='team/tuning')
+    >>> parse_staging_bucket("s3://my-bucket")
+    Traceback (most recent call last):
+    ValueError: 's3://my-bucket' is not a Cloud Storage location (use gs://BUCKET, gs://BUCKET/FOLDER or a bare bucket name)
+    """
+    text = value.strip()
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", text)
+    if scheme and scheme.group(1).lower() != "gs":
+        raise ValueError(
+            f"'{value}' is not a Cloud Storage location "
+            "(use gs://BUCKET, gs://BUCKET/FOLDER or a bare bucket name)"
+        )
+    rest = text[len(scheme.group(0)) :] if scheme else text
+    bucket, _, prefix = rest.partition("/")
+    if not bucket:
+        raise ValueError("is empty (set a bucket: gs://BUCKET, gs://BUCKET/FOLDER or a bare bucket name)")
+    if scheme is None and prefix:
+        raise ValueError(f"'{value}' names a folder without gs:// (use gs://{rest.rstrip('/')})")
+    problem = bucket_name_problem(bucket)
+    if problem is not None:
+        raise ValueError(f"'{value}': {problem}")
+    prefix = prefix.rstrip("/")
+    segments = prefix.split("/") if prefix else []
+    if any(segment in ("", ".", "..") for segment in segments) or any(
+        ch.isspace() or not ch.isprintable() for ch in prefix
+    ):
+        raise ValueError(
+            f"'{value}': the folder after the bucket must be plain path segments without spaces, "
+            "'//', '.' or '..' (e.g. gs://BUCKET/team/tuning)"
+        )
+    return StagingBucket(bucket, prefix)

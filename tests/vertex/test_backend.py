@@ -199,7 +199,7 @@ def test_config_problems_are_reported_together(tmp_path: Path) -> None:
         overrides={
             "gcp": {
                 "project_id": "your-project-id",
-                "staging_bucket": "gs://my-bucket",
+                "staging_bucket": "s3://my-bucket",
                 "location": "global",
             },
             "training": {
@@ -215,7 +215,7 @@ def test_config_problems_are_reported_together(tmp_path: Path) -> None:
     text = " | ".join(problems)
     for expected in (
         "gcp.project_id",
-        "without gs:// (use my-bucket)",
+        "'s3://my-bucket' is not a Cloud Storage location",
         "'global'",
         "adapter_size 32",
         "no price",

@@ -1,9 +1,11 @@
 """Idempotent dataset uploads to Cloud Storage.
 
-A file goes to ``gs://<bucket>/training/<split>.jsonl`` (the seed's place). An object whose MD5 matches the
-local file is not sent again. An object is never overwritten: when ``training/train.jsonl`` already holds
-other data (the file changed since), the file goes to ``training/train-<sha256 prefix>.jsonl`` instead, and
-the job record names the object it used, so a job always points at exactly the data it was started with.
+A file goes to ``gs://<bucket>/training/<split>.jsonl`` (the seed's place), or under the folder that
+``gcp.staging_bucket`` names (``gs://bucket/team/tuning`` -> ``team/tuning/training/<split>.jsonl``). An
+object whose MD5 matches the local file is not sent again. An object is never overwritten: when
+``training/train.jsonl`` already holds other data (the file changed since), the file goes to
+``training/train-<sha256 prefix>.jsonl`` instead, and the job record names the object it used, so a job
+always points at exactly the data it was started with.
 Uploads are conditional (``ifGenerationMatch=0``), so two racing uploads cannot overwrite each other.
 """
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 
     from codetune.config import Config
 
-PREFIX = "training"
+TRAINING_FOLDER = "training"
 CONTENT_TYPE = "application/jsonl"
 
 
@@ -50,24 +52,43 @@ def md5_base64(path: str | Path, chunk_size: int = 1 << 20) -> str:
     return base64.b64encode(digest.digest()).decode("ascii")
 
 
-def candidate_names(split: str, sha256: str) -> list[str]:
-    """Object names to try for a split, in order: the seed's name, then a content-addressed one.
+def candidate_names(split: str, sha256: str, prefix: str = "") -> list[str]:
+    """Object names to try for a split, in order: the seed's name, then a content-addressed one; under the
+    staging folder ``prefix`` when there is one.
 
     >>> candidate_names("train", "ab12cd34ef56" + "0" * 52)
     ['training/train.jsonl', 'training/train-ab12cd34ef56.jsonl']
+    >>> candidate_names("validation", "ab12cd34ef56" + "0" * 52, "team/tuning")[0]
+    'team/tuning/training/validation.jsonl'
     """
-    return [f"{PREFIX}/{split}.jsonl", f"{PREFIX}/{split}-{sha256[:12]}.jsonl"]
+    folder = f"{prefix}/{TRAINING_FOLDER}" if prefix else TRAINING_FOLDER
+    return [f"{folder}/{split}.jsonl", f"{folder}/{split}-{sha256[:12]}.jsonl"]
+
+
+def staging_bucket_name(config: Config) -> str | None:
+    """The bucket of ``gcp.staging_bucket`` for messages (the value as written when it cannot be parsed).
+
+    >>> from codetune.config import Config
+    >>> staging_bucket_name(Config.model_validate({"gcp": {"staging_bucket": "gs://b-1/x"}}))
+    'b-1'
+    """
+    from codetune.config import parse_staging_bucket
+
+    try:
+        return parse_staging_bucket(config.gcp.staging_bucket or "").bucket
+    except ValueError:
+        return config.gcp.staging_bucket
 
 
 def _where(config: Config, doing: str) -> Where:
-    return Where(doing, config.gcp.project_id, config.gcp.location, config.gcp.staging_bucket)
+    return Where(doing, config.gcp.project_id, config.gcp.location, staging_bucket_name(config))
 
 
 def bucket_problem(config: Config) -> str | None:
     """A problem line when the staging bucket does not exist; None when it does or cannot be checked."""
     client = storage_client(config)
     try:
-        client.get_bucket(config.gcp.staging_bucket, timeout=config.training.retry.timeout_seconds)
+        client.get_bucket(config.gcp.staging().bucket, timeout=config.training.retry.timeout_seconds)
     except Exception as exc:  # noqa: BLE001 - classified below
         error = translate(exc, _where(config, "checking the staging bucket"))
         if type(exc).__name__ == "NotFound":
@@ -85,11 +106,14 @@ def _same_content(blob: Any, md5: str, size: int) -> bool:
     return False  # composite objects carry no MD5: never assume they match
 
 
-def upload_split(bucket: Any, split: str, path: Path, sha256: str, *, timeout: float) -> StoredObject:
-    """Put one file in the bucket unless an identical object is already there (see module docstring)."""
+def upload_split(
+    bucket: Any, split: str, path: Path, sha256: str, *, timeout: float, prefix: str = ""
+) -> StoredObject:
+    """Put one file in the bucket (under the folder ``prefix``) unless an identical object is already there
+    (see the module docstring)."""
     md5 = md5_base64(path)
     size = path.stat().st_size
-    for name in candidate_names(split, sha256):
+    for name in candidate_names(split, sha256, prefix):
         blob = bucket.get_blob(name, timeout=timeout)
         if blob is not None:
             if _same_content(blob, md5, size):
@@ -108,9 +132,10 @@ def upload_split(bucket: Any, split: str, path: Path, sha256: str, *, timeout: f
                 return StoredObject(split, f"gs://{bucket.name}/{name}", md5, size, blob.generation, False)
             continue
         return StoredObject(split, f"gs://{bucket.name}/{name}", md5, size, blob.generation, True)
+    folder = candidate_names(split, sha256, prefix)[0].rsplit("/", 1)[0]
     raise BackendError(
-        f"gs://{bucket.name}/{PREFIX}/ holds different data under every name tried for {path.name}",
-        hint="remove the stale objects under the training/ prefix, or use another bucket",
+        f"gs://{bucket.name}/{folder}/ holds different data under every name tried for {path.name}",
+        hint=f"remove the stale objects under {folder}/, or use another bucket or folder",
     )
 
 
@@ -121,17 +146,18 @@ def upload_files(
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> dict[str, StoredObject]:
     """Upload ``{split: (path, sha256)}`` to the staging bucket; returns what each split now points at."""
-    if not config.gcp.staging_bucket:
-        raise BackendError("gcp.staging_bucket is not set", hint="set it in config/config.yaml")
+    staging = config.gcp.staging()
     client = storage_client(config)
-    bucket = client.bucket(config.gcp.staging_bucket)
+    bucket = client.bucket(staging.bucket)
     timeout = config.training.retry.timeout_seconds
     stored: dict[str, StoredObject] = {}
     for done, (split, (path, sha256)) in enumerate(files.items()):
         if progress is not None:
             progress("uploading to Cloud Storage", done, len(files))
         try:
-            stored[split] = upload_split(bucket, split, Path(path), sha256, timeout=timeout)
+            stored[split] = upload_split(
+                bucket, split, Path(path), sha256, timeout=timeout, prefix=staging.prefix
+            )
         except BackendError:
             raise
         except Exception as exc:  # noqa: BLE001 - translated in one place, cause kept

@@ -15,6 +15,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from codetune.backends.base import Backend, TuningRequest
+from codetune.backends.gcs import TRAINING_FOLDER, staging_bucket_name
 from codetune.backends.vertex_client import genai_client, http_options, is_loopback, resolve_credentials
 from codetune.backends.vertex_errors import Where, one_line, translate
 from codetune.backends.vertex_models import (
@@ -27,7 +28,7 @@ from codetune.backends.vertex_models import (
     model_id,
     normalise_state,
 )
-from codetune.config import is_valid_bucket_name
+from codetune.config import BUCKET_PLACEHOLDERS, parse_staging_bucket
 from codetune.errors import CodetuneError, JobError
 from codetune.job_state import JobStatus
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from codetune.config import Config
     from codetune.jobs import JobRecord
 
-PLACEHOLDERS = {"your-project-id", "your-bucket-name", ""}
+PROJECT_PLACEHOLDERS = {"your-project-id", ""}
 _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 _LABEL_JOB = "codetune-job"
 _LABEL_FINGERPRINT = "codetune-fingerprint"
@@ -77,6 +78,26 @@ def format_cost(amount: float | None) -> str:
     return f"~${amount:,.2f}"
 
 
+def _bucket_problems(value: str | None) -> list[str]:
+    """The staging bucket's problem, if any, as one line with the fix.
+
+    >>> _bucket_problems("gs://my-bucket/tuning"), _bucket_problems("my-bucket")
+    ([], [])
+    >>> _bucket_problems("gs://your-bucket")
+    ['gcp.staging_bucket is not set: gs://your-bucket is the placeholder (set your bucket, e.g. gs://my-bucket, or CODETUNE_GCP_STAGING_BUCKET)']
+    """
+    fix = "set your bucket, e.g. gs://my-bucket, or CODETUNE_GCP_STAGING_BUCKET"
+    if not (value or "").strip():
+        return [f"gcp.staging_bucket is not set ({fix})"]
+    try:
+        staging = parse_staging_bucket(value or "")
+    except ValueError as exc:
+        return [f"gcp.staging_bucket {exc}"]
+    if staging.bucket in BUCKET_PLACEHOLDERS:
+        return [f"gcp.staging_bucket is not set: {value} is the placeholder ({fix})"]
+    return []
+
+
 class VertexBackend(Backend):
     """Gemini tuning on Vertex AI (see the module docstring). A job cannot be resumed: the default ``resume``
     says so."""
@@ -100,7 +121,7 @@ class VertexBackend(Backend):
 
     def _where(self, doing: str) -> Where:
         gcp = self.config.gcp
-        return Where(doing, gcp.project_id, gcp.location, gcp.staging_bucket)
+        return Where(doing, gcp.project_id, gcp.location, staging_bucket_name(self.config))
 
     def _price(self) -> float | None:
         prices = self.config.training.prices_per_million_tokens
@@ -114,22 +135,11 @@ class VertexBackend(Backend):
         """Everything wrong with the gcp/training settings that needs no network, all at once."""
         gcp, training = self.config.gcp, self.config.training
         problems: list[str] = []
-        if (gcp.project_id or "") in PLACEHOLDERS:
+        if (gcp.project_id or "") in PROJECT_PLACEHOLDERS:
             problems.append(
                 "gcp.project_id is not set (set your Google Cloud project, or CODETUNE_GCP_PROJECT_ID)"
             )
-        bucket = gcp.staging_bucket or ""
-        if bucket in PLACEHOLDERS:
-            problems.append("gcp.staging_bucket is not set (a Cloud Storage bucket name, without gs://)")
-        elif bucket.startswith("gs://"):
-            problems.append(
-                f"gcp.staging_bucket must be a bucket name without gs:// (use {bucket[5:].strip('/')})"
-            )
-        elif not is_valid_bucket_name(bucket):
-            problems.append(
-                f"gcp.staging_bucket '{bucket}' is not a valid bucket name "
-                "(3-63 lowercase letters, digits, '-', '_' or '.')"
-            )
+        problems.extend(_bucket_problems(gcp.staging_bucket))
         if not _REGION.match(gcp.location or ""):
             problems.append(
                 f"gcp.location '{gcp.location}' is not a region where tuning runs (use one like us-central1; "
@@ -187,7 +197,7 @@ class VertexBackend(Backend):
                 f"learning-rate multiplier {training.learning_rate_multiplier}"
             ),
             "project / region": f"{gcp.project_id} / {gcp.location}",
-            "upload to": f"gs://{gcp.staging_bucket}/training/",
+            "upload to": gcp.staging().uri(f"{TRAINING_FOLDER}/"),
             "training examples": format_tokens(request.train_examples),
             "validation examples": format_tokens(request.validation_examples)
             if request.validation_file
