@@ -72,6 +72,9 @@ class TrainingConfig(Section):
     adapter_size: int = Field(4, ge=1, le=256)
     poll_interval_seconds: float = Field(60.0, gt=0)
     display_name: str = Field("codetune-java", min_length=1, max_length=128)
+    # vertex: false (the service's default) exports intermediate checkpoints, about one per epoch, each on
+    # its own endpoint (`codetune eval --checkpoints` finds the best); true keeps only the last.
+    export_last_checkpoint_only: bool = False
     train_file: str = "data/processed/train.jsonl"
     validation_file: str = "data/processed/validation.jsonl"
     retry: RetryConfig = Field(default_factory=RetryConfig)

@@ -7,7 +7,7 @@ this module, so neither needs the other to say what a state is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 # Normalised job states; each backend maps its provider's states onto these (the raw state is kept too).
 JobState = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLING", "CANCELLED"]
@@ -21,6 +21,16 @@ def is_terminal(state: str) -> bool:
     (True, False)
     """
     return state in TERMINAL_STATES
+
+
+class Checkpoint(TypedDict):
+    """One intermediate checkpoint of a tuned model, deployed to its own endpoint (Vertex AI exports about
+    one per epoch), as a job record keeps it."""
+
+    checkpoint_id: str
+    epoch: int | None
+    step: int | None
+    endpoint: str
 
 
 @dataclass
@@ -38,6 +48,8 @@ class JobStatus:
     error: str | None = None
     tuned_model: str | None = None  # what `codetune test -m` takes
     endpoint: str | None = None
+    # Intermediate checkpoints, in training order; ``endpoint`` serves the provider's default one.
+    checkpoints: list[Checkpoint] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # backend-specific facts, folded into JobRecord.extra
 
     @property

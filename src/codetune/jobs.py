@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from codetune.errors import BackendError, JobError
 from codetune.io import read_json, write_json
-from codetune.job_state import JobStatus, is_terminal
+from codetune.job_state import Checkpoint, JobStatus, is_terminal
 
 RECORD_NAME = "job.json"
 
@@ -45,7 +45,11 @@ class JobRecord:
     metrics: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     tuned_model: str | None = None
-    endpoint: str | None = None
+    endpoint: str | None = None  # serves the provider's default checkpoint
+    # Intermediate checkpoints, each on its own endpoint, in training order: {checkpoint_id, epoch, step,
+    # endpoint}; and the one `codetune eval --checkpoints` found best (`codetune test` then uses it).
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    best_checkpoint: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # backend-specific (pid, run_dir, ...)
 
     @property
@@ -76,6 +80,9 @@ class JobRecord:
             if getattr(self, key) != value:
                 setattr(self, key, value)
                 changed = True
+        if status.checkpoints and status.checkpoints != self.checkpoints:
+            self.checkpoints = list(status.checkpoints)
+            changed = True
         if status.stats and status.stats != self.stats:
             self.stats = {**self.stats, **status.stats}
             changed = True

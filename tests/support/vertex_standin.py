@@ -7,6 +7,13 @@ It serves what codetune calls through the real google-genai SDK (``http_options.
 - inference: ``POST .../endpoints/E:generateContent`` (tuned models) and
   ``.../publishers/google/models/M:generateContent`` (base models), ``...:countTokens``.
 
+A job that succeeds exports intermediate checkpoints as the service does unless it was created with
+``exportLastCheckpointOnly: true``: about one per epoch below 10 epochs, otherwise 10 spread over the run,
+each deployed to an endpoint of its own that answers generateContent; ``tunedModel.checkpoints`` lists
+``{checkpointId, epoch, step, endpoint}`` and ``tunedModel.endpoint`` is the default checkpoint's (the last
+one unless ``default_checkpoint`` names another index). With ``exportLastCheckpointOnly`` only the last is
+listed.
+
 As the real service does, enums are strings (``"JOB_STATE_RUNNING"``), int64 counters are JSON strings
 (``"tuningStepCount": "30"``), errors use Google's envelope ``{"error": {"code", "message", "status"}}``, a
 cancelled job ends ``JOB_STATE_CANCELLED`` with ``error.code = 1``, an adapter size the base model does not
@@ -115,6 +122,7 @@ class Job:
     base_model: str
     epochs: int
     step: int = 0
+    export_last_checkpoint_only: bool = False
     cancel_requested: bool = False
     dataset_problem: str | None = None
     stats: dict[str, Any] = field(default_factory=dict)
@@ -141,6 +149,7 @@ class VertexStandIn:
         self.requests: list[RecordedRequest] = []
         self.jobs: dict[str, Job] = {}
         self.endpoints: dict[str, str] = {}  # endpoint resource name -> base model of its job
+        self.default_checkpoint = -1  # which exported checkpoint tunedModel.endpoint serves (index)
         self._lock = threading.Lock()
         self._counter = 0
 
@@ -277,7 +286,12 @@ class VertexStandIn:
             "labels": body.get("labels") or {},
         }
         epochs = int(hyper.get("epochCount") or 3)
-        job = Job(resource=resource, base_model=base_model, epochs=epochs)
+        job = Job(
+            resource=resource,
+            base_model=base_model,
+            epochs=epochs,
+            export_last_checkpoint_only=bool(spec.get("exportLastCheckpointOnly")),
+        )
         self._read_dataset(job, spec["trainingDatasetUri"])
         self.jobs[name] = job
         return resource
@@ -338,19 +352,38 @@ class VertexStandIn:
         if self.outcome == "JOB_STATE_FAILED":
             self._end_failed(job, self.failure_message)
             return
-        number = resource["name"].rsplit("/", 1)[-1][-6:]
+        number = int(resource["name"].rsplit("/", 1)[-1][-6:])
         parent = resource["name"].split("/tuningJobs/")[0]
-        endpoint = f"{parent}/endpoints/{7_000_000 + int(number)}"
+        checkpoints = self._checkpoints(job, parent, number)
+        default = checkpoints[self.default_checkpoint]
         resource["state"] = "JOB_STATE_SUCCEEDED"
         resource.pop("tuningJobState", None)
         resource["endTime"] = _now()
         resource["tuningDataStats"] = {"supervisedTuningDataStats": job.stats}
         resource["tunedModel"] = {
-            "model": f"{parent}/models/{8_000_000 + int(number)}@1",
-            "endpoint": endpoint,
+            "model": f"{parent}/models/{8_000_000 + number}@1",
+            "endpoint": default["endpoint"],
+            "checkpoints": checkpoints,
         }
         resource["experiment"] = f"{parent}/metadataStores/default/contexts/tuning-experiment-{number}"
-        self.endpoints[endpoint] = job.base_model
+        for checkpoint in checkpoints:
+            self.endpoints[checkpoint["endpoint"]] = job.base_model
+
+    def _checkpoints(self, job: Job, parent: str, number: int) -> list[dict[str, str]]:
+        """One checkpoint per epoch below 10 epochs, else 10 evenly spread; only the last when asked so."""
+        steps = int(job.stats.get("tuningStepCount") or job.epochs)
+        count = job.epochs if job.epochs < 10 else 10
+        points = []
+        for index in range(1, count + 1):
+            points.append(
+                {  # int64 fields as JSON strings
+                    "checkpointId": str(index),
+                    "epoch": str(math.ceil(index * job.epochs / count)),
+                    "step": str(max(1, round(index * steps / count))),
+                    "endpoint": f"{parent}/endpoints/{7_000_000 + number * 100 + index}",
+                }
+            )
+        return points[-1:] if job.export_last_checkpoint_only else points
 
     def _end_failed(self, job: Job, message: str) -> None:
         job.resource.update(

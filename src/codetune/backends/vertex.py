@@ -30,7 +30,7 @@ from codetune.backends.vertex_models import (
 )
 from codetune.config import BUCKET_PLACEHOLDERS, parse_staging_bucket
 from codetune.errors import CodetuneError, JobError
-from codetune.job_state import JobStatus
+from codetune.job_state import Checkpoint, JobStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -242,6 +242,8 @@ class VertexBackend(Backend):
             epoch_count=training.epochs,
             learning_rate_multiplier=training.learning_rate_multiplier,
             adapter_size=types.AdapterSize(ADAPTER_ENUM[training.adapter_size]),
+            # Sent either way, so the record of what was asked does not depend on the service's default.
+            export_last_checkpoint_only=training.export_last_checkpoint_only,
             validation_dataset=(
                 types.TuningValidationDataset(gcs_uri=stored["validation"].uri)
                 if "validation" in stored
@@ -339,6 +341,16 @@ class VertexBackend(Backend):
                 epochs = self.config.training.epochs
                 stats["cost_estimate_usd"] = round(billable * epochs * price / 1_000_000, 2)
         tuned = job.tuned_model
+        checkpoints: list[Checkpoint] = [
+            {
+                "checkpoint_id": str(point.checkpoint_id or ""),
+                "epoch": point.epoch,
+                "step": point.step,
+                "endpoint": str(point.endpoint or ""),
+            }
+            for point in (tuned.checkpoints or [] if tuned is not None else [])
+            if point.endpoint
+        ]
         extra: dict[str, Any] = {}
         if tuned is not None and tuned.model:
             extra["model_resource"] = tuned.model
@@ -352,6 +364,7 @@ class VertexBackend(Backend):
             error=error,
             tuned_model=tuned.endpoint if tuned is not None else None,  # what inference (and `test -m`) takes
             endpoint=tuned.endpoint if tuned is not None else None,
+            checkpoints=sorted(checkpoints, key=lambda point: (point["step"] or 0, point["checkpoint_id"])),
             extra=extra,
         )
 

@@ -35,6 +35,12 @@ MaxTokensOption = typer.Option(None, "--max-tokens", help="Default: testing.max_
 ThinkingOption = typer.Option(
     None, "--thinking-budget", help="Gemini 2.5 thinking tokens (0: off; Pro's minimum is 128)."
 )
+CheckpointOption = typer.Option(
+    None,
+    "--checkpoint",
+    help="A checkpoint id of the job (codetune jobs lists them; default: the best one codetune eval "
+    "--checkpoints found, else the one the service serves).",
+)
 _SETTABLE = {"temperature": float, "max_tokens": int, "thinking_budget": int}
 
 
@@ -204,6 +210,7 @@ def register(app: typer.Typer) -> None:
         temperature: float = TemperatureOption,
         max_tokens: int = MaxTokensOption,
         thinking_budget: int = ThinkingOption,
+        checkpoint: str = CheckpointOption,
         config_path: Path = ConfigOption,
     ) -> None:
         """Talk to the tuned model: -p for one answer, -i for a conversation, --compare for tuned vs base.
@@ -213,6 +220,7 @@ def register(app: typer.Typer) -> None:
         from rich.markup import escape
 
         from codetune.chat import ChatSession, generation_options, open_models, resolve_target
+        from codetune.checkpoints import checkpoint_target
         from codetune.cli.ui import console, err_console
         from codetune.errors import InputError
 
@@ -227,7 +235,9 @@ def register(app: typer.Typer) -> None:
                 prompt = sys.stdin.read().strip()
                 if not prompt.strip():
                     raise InputError("no prompt", hint='pass -p "your question", or -i for a conversation')
-        target = resolve_target(config, model)
+        target, which = checkpoint_target(resolve_target(config, model), checkpoint)
+        if which is not None:
+            err_console.print(f"[dim]{escape(which)}[/]", soft_wrap=True)
         with err_console.status(f"[dim]loading {escape(target.label)}...[/]"):
             models = open_models(config, target, compare=compare)
         session = ChatSession(models, target.system, options)

@@ -28,6 +28,7 @@ IntervalOption = typer.Option(
     None, "--interval", help="Seconds between polls (default: training.poll_interval_seconds)."
 )
 ShowOption = typer.Option(None, "--show", help="Print one job's full record as JSON.")
+JsonOption = typer.Option(False, "--json", help="Print every job record as JSON (a list, newest first).")
 
 
 def _setup(config_path: Path | None, backend_name: str | None) -> tuple[Config, Backend, JobStore]:
@@ -110,6 +111,34 @@ def follow(
         raise typer.Exit(130) from None
 
 
+def checkpoint_lines(record: JobRecord) -> list[str]:
+    """A job's checkpoints, one line each, marking the one the service serves and the recorded best."""
+    from rich.markup import escape
+
+    from codetune.checkpoints import best_checkpoint, default_checkpoint
+
+    if not record.checkpoints:
+        return []
+    served, best = default_checkpoint(record), best_checkpoint(record)
+    lines = [f"checkpoints ({len(record.checkpoints)}):"]
+    for point in record.checkpoints:
+        marks = []
+        if served is not None and point["checkpoint_id"] == served["checkpoint_id"]:
+            marks.append("served by default")
+        if best is not None and point["checkpoint_id"] == best["checkpoint_id"]:
+            chosen = record.best_checkpoint or {}
+            marks.append(
+                f"[green]best by {escape(str(chosen.get('metric_label') or chosen.get('metric')))}[/]"
+            )
+        epoch = "?" if point["epoch"] is None else point["epoch"]
+        step = "?" if point["step"] is None else point["step"]
+        lines.append(
+            f"  {escape(point['checkpoint_id'])}  epoch {epoch}  step {step}  {escape(point['endpoint'])}"
+            + (f"  ({', '.join(marks)})" if marks else "")
+        )
+    return lines
+
+
 def report_final(record: JobRecord, status: JobStatus) -> None:
     from rich.markup import escape
 
@@ -125,6 +154,12 @@ def report_final(record: JobRecord, status: JobStatus) -> None:
             console.print(f"tuned model: [bold]{escape(record.tuned_model)}[/]", soft_wrap=True)
         if record.extra.get("model_resource"):
             console.print(f"model resource: {escape(record.extra['model_resource'])}", soft_wrap=True)
+        for line in checkpoint_lines(record):
+            console.print(line, soft_wrap=True, highlight=False)
+        if len(record.checkpoints) > 1:
+            console.print(
+                f"find the best checkpoint: codetune eval -m {record.id} --checkpoints", soft_wrap=True
+            )
         console.print(
             f"try it: codetune test -m {escape(record.tuned_model or record.id)} -i --compare",
             soft_wrap=True,
@@ -252,8 +287,12 @@ def register(app: typer.Typer) -> None:
         config_path: Path = ConfigOption,
         yes: bool = YesOption,
         show: str = ShowOption,
+        as_json: bool = JsonOption,
     ) -> None:
-        """List tuning jobs recorded under runs/."""
+        """List tuning jobs recorded under runs/ (with their checkpoints)."""
+        import dataclasses
+        import json
+
         from rich.markup import escape
 
         from codetune.cli.ui import console
@@ -262,12 +301,12 @@ def register(app: typer.Typer) -> None:
         config = load(config_path)
         store = JobStore(config.paths.runs_dir)
         if show:
-            import dataclasses
-            import json
-
             console.print_json(json.dumps(dataclasses.asdict(store.find(show))))
             return
         records = store.all()
+        if as_json:  # plain JSON on stdout, for scripts
+            typer.echo(json.dumps([dataclasses.asdict(record) for record in records], indent=2))
+            return
         if not records:
             console.print(f"no jobs in {store.root}; start one with: codetune train")
             return
@@ -285,3 +324,5 @@ def register(app: typer.Typer) -> None:
                 )
             elif record.error:
                 console.print(f"    error: {escape(record.error)}", soft_wrap=True, highlight=False)
+            for line in checkpoint_lines(record):
+                console.print(f"    {line}", soft_wrap=True, highlight=False)
