@@ -35,8 +35,26 @@ DEFAULT_PRICES: dict[str, float] = {
 }
 
 
+# USD per 1M tokens asked of a model (input) and written by it (output, thinking included), for evaluations
+# and the teacher; a tuned model is billed as its base model (reported figures: docs/vertex.md).
+DEFAULT_INFERENCE_PRICES: dict[str, dict[str, float]] = {
+    "gemini-2.5-pro": {"input": 1.25, "output": 10.00},
+    "gemini-2.5-flash": {"input": 0.30, "output": 2.50},
+    "gemini-2.5-flash-lite": {"input": 0.10, "output": 0.40},
+    "gemini-2.0-flash-001": {"input": 0.15, "output": 0.60},
+    "gemini-2.0-flash-lite-001": {"input": 0.075, "output": 0.30},
+}
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class TokenPrices(Section):
+    """USD per 1M tokens: ``input`` sent to the model, ``output`` written by it."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
 
 
 class GcpConfig(Section):
@@ -47,6 +65,12 @@ class GcpConfig(Section):
     api_endpoint: str | None = None
     # Optional service-account key file; Application Default Credentials otherwise.
     credentials_file: str | None = None
+    # Shown (with the requests and tokens) before an evaluation or the teacher spends anything.
+    inference_prices_per_million_tokens: dict[str, TokenPrices] = Field(
+        default_factory=lambda: {
+            name: TokenPrices(**prices) for name, prices in DEFAULT_INFERENCE_PRICES.items()
+        }
+    )
 
     def staging(self) -> StagingBucket:
         """``staging_bucket`` parsed (``gs://bucket``, ``gs://bucket/folder`` or ``bucket``); a ConfigError
@@ -82,12 +106,19 @@ class TrainingConfig(Section):
 
 
 class TeacherConfig(Section):
-    """A chat model of a backend that writes answers for units with little Javadoc. Off by default."""
+    """A stronger model that writes the Javadoc of units without one, so code_explanation and code_generation
+    can use them too (docs/vertex.md, The teacher). Off by default: it sends code to a paid model."""
 
     enabled: bool = False
     backend: str = "vertex"
     model: str = "gemini-2.5-pro"
-    max_units: int = Field(200, ge=1)
+    max_units: int = Field(200, ge=1)  # undocumented units taught per run, in file order
+    # false: teacher-written examples stay out of validation (their units are not even asked about), so the
+    # evaluation measures against the codebase's own documentation
+    in_validation: bool = False
+    concurrency: int = Field(4, ge=1, le=64)  # requests in flight at once (429s and 5xx back off)
+    max_output_tokens: int = Field(1024, ge=64)  # per answer, thinking included
+    cache_dir: str | None = None  # answers by hash of (model, prompt); default ~/.cache/codetune/teacher
 
 
 class StrategyConfig(Section):
@@ -161,6 +192,10 @@ class TestingConfig(Section):
     max_output_tokens: int = Field(512, ge=1)  # `codetune test`
     thinking_budget: int | None = 0  # Gemini 2.5: 0 turns thinking off (Pro is raised to its minimum)
     judge_model: str | None = None  # `codetune eval --judge`: base | gemini-2.5-pro | a job id
+    # `codetune eval --checkpoints` picks the best checkpoint by this metric (a metric name of the eval
+    # table, e.g. compile_rate or text_score, or judge_win_rate); auto: the judge's win rate against the
+    # base when there is a judge, else the generation compile rate, else the explanation text score
+    checkpoint_metric: str = "auto"
     # `codetune eval`: sized so the demo's eval takes ~2-3 minutes on 2 CPU cores with SmolLM2-135M.
     eval_limit: int | None = Field(9, ge=1)  # validation examples, balanced across strategies; null: all
     eval_max_output_tokens: int = Field(128, ge=1)  # the sample project's references are <= 125 tokens

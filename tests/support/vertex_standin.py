@@ -22,7 +22,7 @@ Pro models refuse a thinking budget of 0.
 
 Scripting: each GET of a job moves it one step along ``progression`` (deterministic, no clocks) and then to
 ``outcome``; ``fail_with`` makes jobs fail with a message (e.g. naming ``Row: 1``); ``faults`` injects errors
-(one 429, a 503, ...) for matching requests; ``replies`` sets generateContent answers per model (a string or
+(one 429, a 503, ...) for matching requests (by path, and optionally by a text in the body: one prompt); ``replies`` sets generateContent answers per model (a string or
 a callable). Every request is recorded in ``requests``. When ``storage_url`` names a fake-gcs-server, created
 jobs read their dataset from it: a missing object fails the job, and the data stats are computed from it.
 
@@ -105,6 +105,7 @@ class Fault:
     times: int = 1
     status: str | None = None
     after: bool = False  # True: do the work, then answer with the error (a response lost on the way back)
+    body_contains: str | None = None  # only requests whose JSON body holds this text (e.g. one prompt)
 
 
 @dataclass
@@ -169,9 +170,13 @@ class VertexStandIn:
         times: int = 1,
         message: str | None = None,
         after: bool = False,
+        body_contains: str | None = None,
     ) -> Fault:
-        """Answer the next ``times`` matching requests with ``code`` (after doing the work when ``after``)."""
-        fault = Fault(path=path, code=code, method=method, times=times, after=after)
+        """Answer the next ``times`` matching requests with ``code`` (after doing the work when ``after``);
+        ``body_contains`` limits it to requests whose body holds that text (a given prompt)."""
+        fault = Fault(
+            path=path, code=code, method=method, times=times, after=after, body_contains=body_contains
+        )
         if message is not None:
             fault.message = message
         elif code >= 500:
@@ -191,22 +196,23 @@ class VertexStandIn:
         with self._lock:
             self.requests.append(RecordedRequest(method, path, query, headers, body))
             try:
-                self._apply_faults(method, path, after=False)
+                self._apply_faults(method, path, body, after=False)
                 if self.require_auth and not headers.get("authorization", "").startswith("Bearer "):
                     raise ApiError(401, "Request is missing required authentication credential.")
                 result = self._route(method, path, query, body)
-                self._apply_faults(method, path, after=True)
+                self._apply_faults(method, path, body, after=True)
                 return 200, result
             except ApiError as error:
                 return error.code, error.envelope()
 
-    def _apply_faults(self, method: str, path: str, *, after: bool) -> None:
+    def _apply_faults(self, method: str, path: str, body: Any, *, after: bool) -> None:
         for fault in self.faults:
             if (
                 fault.after == after
                 and fault.times > 0
                 and fault.method in ("*", method)
                 and re.search(fault.path, path)
+                and (fault.body_contains is None or fault.body_contains in json.dumps(body))
             ):
                 fault.times -= 1
                 raise ApiError(fault.code, fault.message, fault.status)
