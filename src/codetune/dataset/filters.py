@@ -1,7 +1,7 @@
 """Filters of the prepare pipeline: each says *why* it drops something, so every drop is counted.
 
 Pure functions over records and text; a filter returns a reason string (``"generated"``) or ``None``
-to keep. Drawn from how CodeSearchNet, The Vault and CodeParrot cleaned code (spec/lessons.md).
+to keep. Drawn from how CodeSearchNet, The Vault and CodeParrot cleaned code.
 """
 
 from __future__ import annotations

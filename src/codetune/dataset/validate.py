@@ -1,9 +1,10 @@
 """Check a JSONL tuning file against a target's schema and limits, locally, with row numbers.
 
 Vertex AI reports problems as ``Row: N`` (0-based) only after an upload; this module finds the same
-problems before anything leaves the machine (spec/vertex-tuning.md §1). Every row is one JSON object on
-one line; a row's problems are reported together as one :class:`RowError` naming the 1-based file line
-and the 0-based row. File-level problems (size, too many validation rows) use ``line=0, row=-1``.
+problems before anything leaves the machine (Vertex AI's documented dataset rules for Gemini tuning,
+summarised below). Every row is one JSON object on one line; a row's problems are reported together as
+one :class:`RowError` naming the 1-based file line and the 0-based row. File-level problems (size, too
+many validation rows) use ``line=0, row=-1``.
 
 Targets:
 
@@ -30,7 +31,7 @@ from codetune.dataset.schema import check_openai_row, check_prompt_completion_ro
 from codetune.errors import InputError
 from codetune.tokens import estimate_tokens, percentiles
 
-# Vertex AI limits for Gemini 2.x tuning (spec/vertex-tuning.md §1).
+# Vertex AI's documented limits for tuning Gemini 2.5 Flash, Flash-Lite and Pro, and 2.0 Flash.
 VERTEX_MAX_EXAMPLE_TOKENS = 131_072
 VERTEX_MAX_FILE_BYTES = 1 << 30
 VERTEX_MAX_TRAIN_EXAMPLES = 10_000_000

@@ -13,8 +13,6 @@ relative-path order, identical for any number of workers; bad files come back ``
 
 from __future__ import annotations
 
-# First: it decides whether the compiled modules or their sources are imported (see there).
-from codetune.extract.compiled import IMPLEMENTATION
 from codetune.extract.output import ExtractReport, read_units, report_path, type_from_json, type_to_json
 from codetune.extract.pipeline import (
     ExtractOptions,
@@ -25,7 +23,6 @@ from codetune.extract.pipeline import (
 )
 
 __all__ = [
-    "IMPLEMENTATION",
     "ExtractOptions",
     "ExtractReport",
     "extract_entry",

@@ -239,8 +239,8 @@ def _in_pool(
 
 def _ready_to_fork() -> None:
     """Import and build, once, what every process needs, so that the children inherit it instead of
-    each paying for it again: the extractor's modules, Javadoc's patterns (compiled by the pure-Python
-    ``re``: 40 ms), the output module, tree-sitter's grammar and this process's parser."""
+    each paying for it again: the extractor's modules, Javadoc's regular expressions (compiling them
+    takes 40 ms), the output module, tree-sitter's grammar and this process's parser."""
     from codetune.extract import declarations, output  # noqa: F401
     from codetune.extract.java import parse_bytes
 
