@@ -7,6 +7,7 @@ the split need all files and happen afterwards in :mod:`codetune.dataset.pipelin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Iterator
@@ -78,7 +79,11 @@ def dedup_text(unit: Unit) -> str:
 
 
 def example_tokens(example: Example) -> int:
-    return sum(estimate_tokens(m.text) for m in example.messages) + estimate_tokens(example.system or "")
+    return sum(estimate_tokens(m.text) for m in example.messages) + _system_tokens(example.system or "")
+
+
+# Every example of a run carries the same system instruction: counted once.
+_system_tokens = functools.lru_cache(maxsize=16)(estimate_tokens)
 
 
 class FileWorker:
