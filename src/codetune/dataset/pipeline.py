@@ -305,10 +305,13 @@ def _validate(
     from codetune.dataset.validate import validate_file
 
     checks: dict[str, ValidationResult] = {}
-    for name in ("train", "validation"):
-        if name == "validation" and not split.validation:
+    for name, examples in (("train", split.train), ("validation", split.validation)):
+        if name == "validation" and not examples:
             continue
-        result = validate_file(files[name], fmt.validation_target, split=name)
+        measured = [
+            int(e.meta["tokens"]) for e in examples
+        ]  # each example's estimate, made when it was built
+        result = validate_file(files[name], fmt.validation_target, split=name, row_tokens=measured)
         bad_rows = [e for e in result.errors if e.line > 0]
         if bad_rows:
             raise DataError(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,12 +136,19 @@ def _decode(raw: bytes, first: bool) -> tuple[str | None, str | None]:
 
 
 def validate_file(
-    path: Path, target: str = "vertex", *, split: str = "train", max_errors: int = 1000
+    path: Path,
+    target: str = "vertex",
+    *,
+    split: str = "train",
+    max_errors: int = 1000,
+    row_tokens: Sequence[int] | None = None,
 ) -> ValidationResult:
     """Check every row of the JSONL file ``path`` for ``target`` (``vertex`` | ``openai``).
 
     ``split`` (``train`` | ``validation``) selects the count limits. The file is streamed, so a 1 GB file
     needs little memory. Up to ``max_errors`` row errors are kept; all are counted in ``error_count``.
+    ``row_tokens`` are the rows' token estimates in file order when the caller made the rows and
+    measured them already (prepare does, with the same estimate): they are not estimated again.
     Raises :class:`InputError` only when the file cannot be read at all.
     """
     name = TARGET_ALIASES.get(target, target)
@@ -192,7 +199,10 @@ def validate_file(
                 fail(line_number, row_number, f"not valid JSON ({exc.msg} at column {exc.colno})")
                 continue
             problems, texts = check_row(row)
-            tokens = sum(estimate_tokens(part) for part in texts)
+            if row_tokens is not None and row_number < len(row_tokens):
+                tokens = row_tokens[row_number]
+            else:
+                tokens = sum(estimate_tokens(part) for part in texts)
             if not problems and tokens > accepted:
                 problems.append(
                     f"estimated {tokens:,} tokens; the limit is {token_limit:,} per example "
