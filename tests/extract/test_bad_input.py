@@ -205,8 +205,8 @@ def test_garbage_text_never_raises() -> None:
 
 
 def test_absurd_nesting_skips_its_file_and_nothing_else(tmp_path: Path) -> None:
-    """Thousands of types one inside the other (or of broken braces): the compiled walker must not
-    run out of C stack (that would kill the process, not raise); the file is skipped as too_deep."""
+    """Thousands of types one inside the other (or of broken braces): the walker stops at MAX_NESTING
+    instead of hitting Python's recursion limit; the file is skipped as too_deep, the others are kept."""
     from codetune.extract.limits import MAX_NESTING
 
     deep = 20_000

@@ -62,3 +62,27 @@ def test_only_java_py_imports_tree_sitter(repo_root) -> None:  # type: ignore[no
     assert (
         subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "[]"
     )
+
+
+def test_a_parsed_file_keeps_each_types_and_callables_node(fixture_root) -> None:  # type: ignore[no-untyped-def]
+    """parse_entry gives extract_entry's records, plus the node of every type, method and constructor
+    (its text is the record's source); fields, enum constants and components have none."""
+    from codetune.extract import ExtractOptions, extract_entry, parse_entry
+    from codetune.extract.discover import find_java_files
+
+    options = ExtractOptions(workers=1)
+    callables = 0
+    for entry in find_java_files(fixture_root):
+        parsed = parse_entry(entry, options)
+        assert parsed.result == extract_entry(entry, options)
+        for type_unit in parsed.result.types:
+            node = parsed.node_of(type_unit)
+            assert node is not None and node.text.decode("utf-8") == type_unit.source
+            assert node.start_point[0] + 1 == type_unit.start_line
+            for member in (*type_unit.methods, *type_unit.constructors):
+                node = parsed.node_of(member)
+                assert node is not None and node.text.decode("utf-8") == member.source
+                assert node.type.endswith("_declaration")
+                callables += 1
+            assert all(parsed.node_of(field) is None for field in type_unit.fields)
+    assert callables > 30

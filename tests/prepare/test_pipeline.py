@@ -68,6 +68,20 @@ def test_outputs_pass_the_validator_and_the_manifest_describes_every_line(tmp_pa
     assert result.table_rows()[0][0] == "files"
 
 
+@pytest.mark.parametrize("fmt", ["gemini", "openai", "prompt_completion"])
+def test_the_tokens_prepare_gives_the_validator_are_the_validators_own_estimates(
+    tmp_path: Path, fmt: str
+) -> None:
+    """prepare hands each example's token estimate to the validator instead of estimating every row
+    again: the file read back on its own gives the same numbers, row by row."""
+    result = prepare(make_config(format=fmt), PROJECT, tmp_path / "out")
+    for split in ("train", "validation"):
+        given = result.validation[split]
+        assert given.ok and given.rows > 0
+        fresh = validate_file(result.files[split], given.target, split=split)
+        assert fresh.tokens == given.tokens
+
+
 def test_every_drop_is_counted_by_reason(tmp_path: Path) -> None:
     counts = prepare(make_config(), PROJECT, tmp_path / "out").report
     assert counts["files_dropped"] == {"generated": 1, "test_source": 1}

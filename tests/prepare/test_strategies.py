@@ -10,7 +10,8 @@ import pytest
 
 from codetune.backends.base import GenerationOptions, Reply
 from codetune.errors import BackendError, ConfigError
-from codetune.extract import extract_source
+from codetune.extract import ExtractOptions, parse_entry, parse_source
+from codetune.extract.discover import find_java_files
 from codetune.records import Example, Message
 from codetune.strategies import Skip, get_strategy
 from codetune.strategies.common import Unit
@@ -67,11 +68,15 @@ public class Spooler<J> {
 """
 
 
-def units(source: str = SOURCE) -> dict[str, Unit]:
-    t = extract_source(source, "com/acme/Spooler.java").types[0]
-    found = {"<type>": Unit(t, None, t.top_level)}
+def units(source: str = SOURCE, *, from_tree: bool = False) -> dict[str, Unit]:
+    """The first type's units by member name (``<type>`` for the type); ``from_tree``: with the nodes of
+    the file's syntax tree, as prepare's workers give them (else the review parses the code again)."""
+    parsed = parse_source(source, "com/acme/Spooler.java")
+    t = parsed.result.types[0]
+    node = parsed.node_of if from_tree else lambda record: None
+    found = {"<type>": Unit(t, None, t.top_level, node(t))}
     for member in (*t.methods, *t.constructors):
-        found[member.name] = Unit(t, member, t.top_level)
+        found[member.name] = Unit(t, member, t.top_level, node(member))
     return found
 
 
@@ -149,9 +154,13 @@ public class Loader {
 """
 
 
-def test_review_findings_name_the_right_lines_counting_the_javadoc() -> None:
+FROM_TREE = pytest.mark.parametrize("from_tree", [False, True], ids=["code parsed again", "file's tree"])
+
+
+@FROM_TREE
+def test_review_findings_name_the_right_lines_counting_the_javadoc(from_tree: bool) -> None:
     strategy = get_strategy("code_review", system=None)
-    unit = units(REVIEWED)["load"]
+    unit = units(REVIEWED, from_tree=from_tree)["load"]
     prompt, answer = text_of(strategy.build(unit))
     shown = prompt.split("```java\n", 1)[1].split("\n```", 1)[0].split("\n")
     assert shown[0] == "/**" and shown[5].startswith("public void load")
@@ -172,7 +181,8 @@ def test_review_findings_name_the_right_lines_counting_the_javadoc() -> None:
     assert all(re.fullmatch(r"Line \d+: .+ - .+\.", line) for line in answer.split("\n")[1:])
 
 
-def test_review_of_a_small_type_finds_type_level_problems() -> None:
+@FROM_TREE
+def test_review_of_a_small_type_finds_type_level_problems(from_tree: bool) -> None:
     source = """package p;
 
 public class Point {
@@ -186,10 +196,73 @@ public class Point {
 }
 """
     strategy = get_strategy("code_review", system=None)
-    _, answer = text_of(strategy.build(units(source)["<type>"]))
+    _, answer = text_of(strategy.build(units(source, from_tree=from_tree)["<type>"]))
     assert "Line 1: missing Javadoc on public API" in answer
     assert "Line 2: mutable public static field" in answer
     assert "Line 8: equals without hashCode" in answer  # the declaration, not its @Override line
+
+
+ODD_LAYOUT = """package p;
+
+/** Units of time. */
+public enum Unit {
+\tSECOND {
+\t\tlong inMillis(long n) { return n * 1000; }
+\t},
+\tHOUR {
+\t\t@Override long inMillis(long n) {
+\t\t\tif (n > 0) { if (n > 1) { if (n > 2) { return 3600000 * n; } else if (n > 3) { return 1; } } }
+\t\t\tif (n < 0) { if (n < 1) { if (n < 2) { n--; } else if (n < 3) { n++; } else if (n < 4) {
+\t\t\t\twhile (n < 5) { if (n == 6) { n++; } } } } }
+\t\t\treturn 60 * 60 * 1000 * n;
+\t\t}
+\t};
+
+\tabstract long inMillis(long n);
+
+\tstatic String read(String path) throws java.io.IOException {
+\t\tjava.io.FileReader in = new java.io.FileReader(path);
+\t\ttry { return "" + in.read(); } finally { in\t.close(); }
+\t}
+
+\t@Deprecated(since = "42") static int answer() { int[] table = {7, 8}; return table[0] * 17; }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        Path(__file__).parent / "fixtures" / "project",
+        Path(__file__).parents[1] / "fixtures" / "java_project",
+        Path(__file__).parents[2] / "data" / "raw",
+        ODD_LAYOUT,
+    ],
+    ids=["prepare fixture", "extractor fixture", "data/raw", "odd layout"],
+)
+def test_review_on_the_files_tree_is_the_review_of_the_code_parsed_again(
+    source: Path | str, tmp_path: Path
+) -> None:
+    """prepare's workers review the nodes of the file's tree; the code parsed on its own gives the very
+    same answer: lines, tabs, enum constant bodies, else-if chains, numbers in annotations, types whole."""
+    from codetune.dataset.units import units_of
+
+    if isinstance(source, str):
+        (tmp_path / "Unit.java").write_text(source, encoding="utf-8")
+        source = tmp_path
+    strategy = get_strategy("code_review", system=None)
+    compared = with_findings = 0
+    for entry in find_java_files(source):
+        for unit in units_of(parse_entry(entry, ExtractOptions(workers=1)), "type"):
+            on_tree = strategy.build(unit)
+            if unit.member is not None and unit.member.kind in ("method", "constructor"):
+                assert unit.node is not None
+            if on_tree is None:
+                continue
+            assert on_tree == strategy.build(Unit(unit.type, unit.member, unit.group)), unit.id
+            compared += 1
+            with_findings += bool(on_tree.meta["findings"])
+    assert compared >= 5 and with_findings > 0
 
 
 def test_clean_code_gets_a_short_review_in_a_bounded_share() -> None:

@@ -64,7 +64,7 @@ def _summary(report: ExtractReport, output: Path, seconds: float) -> None:
     from rich.table import Table
 
     from codetune.cli.ui import console, fmt_seconds
-    from codetune.extract import IMPLEMENTATION, report_path
+    from codetune.extract import report_path
 
     data = report.to_json()
     files, types = data["files"], data["types"]
@@ -83,8 +83,7 @@ def _summary(report: ExtractReport, output: Path, seconds: float) -> None:
     )
     if data["reasons"]:
         table.add_row("issues", ", ".join(f"{reason}: {count}" for reason, count in data["reasons"].items()))
-    # Which extractor ran (compiled, or the slower pure-Python one and why) explains the time.
-    table.add_row("time", f"{fmt_seconds(seconds)}, {IMPLEMENTATION.describe()}")
+    table.add_row("time", fmt_seconds(seconds))
     console.print(table)
     for row in data["issues"][:SHOWN_ISSUES]:
         where = row["file"] + (f":{row['line']}" if row["line"] else "")

@@ -11,6 +11,7 @@ datasketch is imported on first use, not with this module.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import zlib
 from dataclasses import dataclass
@@ -74,9 +75,7 @@ def shingle_hashes(code: str, size: int = 5, *, stripped: bool = False) -> Any:
     words = _WORDS.findall(code if stripped else strip_comments(code))
     if not words:
         return np.zeros(0, dtype=np.uint32)
-    word_hashes = np.fromiter(
-        (zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words)
-    )
+    word_hashes = np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint64, count=len(words))
     if len(words) <= size:
         size = len(words)
     count = len(words) - size + 1
@@ -86,10 +85,6 @@ def shingle_hashes(code: str, size: int = 5, *, stripped: bool = False) -> Any:
             0xFFFFFFFF
         )
     return np.unique(combined.astype(np.uint32))
-
-
-def _identity(value: int) -> int:
-    return value
 
 
 @dataclass(frozen=True)
@@ -121,10 +116,14 @@ class Deduplicator:
     def _minhash(self, hashes: Any) -> Any:
         from datasketch import MinHash
 
+        # Already hashed: the identity (a built-in, called once per shingle), then datasketch mixes them with fmix32.
         sketch = MinHash(
-            num_perm=self.num_perm, hashfunc=_identity, permutations=self._permutations, scheme="affine32"
+            num_perm=self.num_perm,
+            hashfunc=operator.index,
+            permutations=self._permutations,
+            scheme="affine32",
         )
-        sketch.update_batch(hashes.tolist())  # already hashed: datasketch mixes them with fmix32
+        sketch.update_batch(hashes.tolist())
         return sketch
 
     def _index(self, bucket: str) -> Any:

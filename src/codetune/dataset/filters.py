@@ -1,11 +1,12 @@
 """Filters of the prepare pipeline: each says *why* it drops something, so every drop is counted.
 
 Pure functions over records and text; a filter returns a reason string (``"generated"``) or ``None``
-to keep. Drawn from how CodeSearchNet, The Vault and CodeParrot cleaned code (spec/lessons.md).
+to keep. Drawn from how CodeSearchNet, The Vault and CodeParrot cleaned code.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,9 @@ _JAVADOC_NOISE = re.compile(
     r"created with intellij|description of the method|insert the method'?s description here",
     re.I,
 )
+# Every match of _JAVADOC_NOISE holds one of these, lower-cased: an ASCII text that holds none is clean
+# without the regex (which has no literal to start from, so it tries every position).
+_NOISE_WORDS = ("todo", "fixme", "xxx", "generated", "stub", "intellij", "description")
 
 
 def generated_header(text: str) -> bool:
@@ -121,7 +125,22 @@ def too_short_reason(code: str, min_tokens: int) -> str | None:
     >>> too_short_reason("void f() {}", 16), too_short_reason("int f() { return compute(a, b) * factor + offset; }", 16)
     ('too_short', None)
     """
+    if math.ceil(len(code) / 4) >= min_tokens:
+        return None  # long enough: an estimate is never below a token per 4 characters (no need to count)
     return "too_short" if estimate_tokens(code) < min_tokens else None
+
+
+def _is_noise(text: str) -> bool:
+    """Does ``text`` hold a TODO, a generated-code phrase or an IDE's placeholder?
+
+    >>> _is_noise("Returns the size."), _is_noise("TODO: describe"), _is_noise("Auto-generated method stub")
+    (False, True, True)
+    """
+    if text.isascii():
+        lower = text.lower()
+        if not any(word in lower for word in _NOISE_WORDS):
+            return False
+    return _JAVADOC_NOISE.search(text) is not None
 
 
 def javadoc_problem(doc: Javadoc | None, *, min_summary_words: int = 3) -> str | None:
@@ -139,7 +158,7 @@ def javadoc_problem(doc: Javadoc | None, *, min_summary_words: int = 3) -> str |
     summary = doc.summary.strip()
     if not summary:
         return "javadoc_inherited" if doc.inherit_doc else "javadoc_empty"
-    if _JAVADOC_NOISE.search(summary) or _JAVADOC_NOISE.search(doc.description or summary):
+    if _is_noise(summary) or _is_noise(doc.description or summary):
         return "javadoc_noise"
     if len(summary.split()) < min_summary_words:
         return "javadoc_too_short"

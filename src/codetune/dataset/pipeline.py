@@ -1,32 +1,45 @@
 """``prepare``: Java sources -> cleaned, deduplicated, secret-scrubbed, split and validated JSONL files.
 
-Top to bottom: find the files; extract, filter, build and scrub each one (in worker processes, results
-in file order); drop duplicate units (exact, then MinHash LSH); let each strategy balance its examples;
-split by group; write ``train.jsonl`` / ``validation.jsonl`` in the chosen format, a ``manifest.json``
-(one record per output line, counts, config, versions, hashes) and a report; validate what was written.
+:func:`prepare` runs these steps, in this order, each a function below:
+
+1. ``_file_outcomes``: extract, filter, build and scrub each file (in worker processes, results in file
+   order; :mod:`codetune.dataset.units` does the work of one file);
+2. ``_count_files``: count every file and its issues, pass on the units of the files used;
+3. ``_drop_duplicates``: drop units that repeat an earlier one (exact, then MinHash LSH);
+4. ``_balance``: let each strategy keep what it wants of its examples;
+5. ``_split``: train and validation, by group;
+6. ``_write``: ``train.jsonl`` / ``validation.jsonl`` in the chosen format;
+7. ``_validate``: read them back and check every row for the format's target;
+8. ``_save_teacher``, with a teacher: keep its answers (cached) for the next run;
+9. ``summarize``, ``build_manifest`` (:mod:`codetune.dataset.manifest`) and ``_write_report``:
+   ``manifest.json`` (one record per output line, counts, config, versions, hashes) and ``report.json`` /
+   ``report.md``.
+
 Same input + config + seed gives byte-identical data files and manifest.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codetune.errors import ConfigError, DataError
-from codetune.io import directory_lock, sha256_file, write_json, write_jsonl, write_text
+from codetune.io import directory_lock, write_json, write_jsonl, write_text
 
 if TYPE_CHECKING:
-    from codetune.config import Config
+    from codetune.config import Config, DataConfig
+    from codetune.dataset.manifest import Summary
+    from codetune.dataset.split import Split
     from codetune.dataset.stats import PrepareStats
-    from codetune.dataset.units import FileOutcome, FileWorker
+    from codetune.dataset.units import Candidate, FileOutcome, FileWorker
     from codetune.dataset.validate import ValidationResult
+    from codetune.extract.discover import SourceEntry
+    from codetune.formats import Format
     from codetune.records import Example
     from codetune.strategies import Strategy
     from codetune.strategies.teacher import ChatTeacher
@@ -40,7 +53,6 @@ REPORT_FILE = "report.json"
 REPORT_MARKDOWN = "report.md"
 TEACHER_CACHE = "teacher-cache.json"
 _POOL_MIN_FILES = 48  # below this, starting processes costs more than it saves
-_VERSIONED_PACKAGES = ("tree-sitter", "tree-sitter-java", "datasketch", "detect-secrets")
 
 
 @dataclass
@@ -80,28 +92,67 @@ def build_strategies(config: Config, teacher: ChatTeacher | None = None) -> list
     ]
 
 
-def _make_worker(config: Config, teacher: ChatTeacher | None = None) -> FileWorker:
-    from codetune.dataset.secrets import SecretScrubber
-    from codetune.dataset.units import FileWorker
+def prepare(
+    config: Config,
+    source: str | Path,
+    output: str | Path,
+    *,
+    progress: Progress | None = None,
+    source_label: str | None = None,
+    teacher: ChatTeacher | None = None,
+) -> PrepareResult:
+    """Run the whole prepare step, one named step after the other (see the module docstring).
 
-    return FileWorker(config, build_strategies(config, teacher), SecretScrubber())
+    ``source`` is a directory of Java files; ``source_label`` is what the manifest calls it.
+    """
+    from codetune.dataset.manifest import build_manifest, summarize
+    from codetune.dataset.stats import PrepareStats
+    from codetune.extract.discover import find_java_files
+    from codetune.formats import get_format
+
+    started = time.monotonic()
+    output = Path(output)
+    label = source_label or str(source)
+    fmt = get_format(config.data.format)
+    strategies = build_strategies(config, teacher)  # fails fast on bad options, before any work
+    entries = find_java_files(source)  # and on a source without Java files
+    stats = PrepareStats()
+    with directory_lock(output, STAGE):
+        file_hashes: list[str] = []
+        outcomes = _file_outcomes(entries, config, teacher, progress)
+        candidates = _count_files(outcomes, stats, file_hashes)
+        built = _drop_duplicates(candidates, config.data, stats)
+        kept = _balance(strategies, built, config.data.max_tokens, stats)
+        if not kept:
+            raise DataError(
+                f"no training examples could be made from {label}: {_why_nothing(stats)}",
+                hint="fix what the counts point at; with little Javadoc try --strategy code_review; "
+                "for test code try --include-tests",
+            )
+        split = _split(kept, config.data, stats)
+        files = _write(output, fmt, split)
+        checks = _validate(files, fmt, split, stats)
+        if teacher is not None:
+            _save_teacher(teacher, stats)
+        summary = summarize(files, split, config.data)
+        write_json(files["manifest"], build_manifest(fmt, label, file_hashes, config, stats, split, summary))
+        report = _write_report(files, fmt, label, stats, summary, seconds=time.monotonic() - started)
+    return PrepareResult(output=output, files=files, report=report, validation=checks)
 
 
-def _workers(requested: int, files: int) -> int:
-    if requested <= 0:
-        try:
-            requested = len(os.sched_getaffinity(0))
-        except AttributeError:  # not Linux
-            requested = os.cpu_count() or 1
-    return max(1, min(requested, files))
+# --- the steps, in the order prepare() runs them ---------------------------------------------------------
 
 
-def _outcomes(
-    entries: Sequence[Any], factory: Any, workers: int, progress: Progress | None
+def _file_outcomes(
+    entries: Sequence[SourceEntry], config: Config, teacher: ChatTeacher | None, progress: Progress | None
 ) -> Iterator[FileOutcome]:
-    """Each file's outcome, in file order, from worker processes when that pays off."""
+    """Each file extracted, filtered, turned into examples and scrubbed, in file order (worker processes
+    when that pays off; one process with a teacher, whose answers are cached in this one)."""
     from codetune.dataset import units
+    from codetune.extract.pipeline import resolve_workers
 
+    workers = 1 if teacher is not None else resolve_workers(config.data.workers, len(entries))
+    factory = functools.partial(_make_worker, config, teacher)
     total = len(entries)
     if progress:
         progress(STAGE, 0, total)
@@ -127,38 +178,176 @@ def _outcomes(
             pool.join()
 
 
-def _tool_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
+def _make_worker(config: Config, teacher: ChatTeacher | None = None) -> FileWorker:
+    from codetune.dataset.secrets import SecretScrubber
+    from codetune.dataset.units import FileWorker
 
-    from codetune import __version__
-
-    versions = {"codetune": __version__}
-    for name in _VERSIONED_PACKAGES:
-        try:
-            versions[name] = version(name)
-        except PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    return FileWorker(config, build_strategies(config, teacher), SecretScrubber())
 
 
-def _config_snapshot(config: Config) -> dict[str, Any]:
-    """The sections that decide the data; paths are left out so the output directory does not change it."""
-    snapshot = config.snapshot()
-    data = {k: v for k, v in snapshot["data"].items() if k not in ("source", "output", "workers")}
-    return {"data": data, "strategy": snapshot["strategy"]}
+def _count_files(
+    outcomes: Iterable[FileOutcome], stats: PrepareStats, file_hashes: list[str]
+) -> Iterator[Candidate]:
+    """Count every file (and note its issues); the candidates of the files that are used, in order.
+
+    Each file's ``path\0sha256`` goes to ``file_hashes``, for the manifest's hash of the input.
+    """
+    for outcome in outcomes:
+        stats.files["scanned"] += 1
+        stats.files[outcome.status] += 1
+        if outcome.sha256:
+            file_hashes.append(f"{outcome.file}\x00{outcome.sha256}")
+        for reason, detail, line in outcome.issues:
+            if outcome.status == "skipped":
+                stats.file_drops[reason] += 1
+            where = f"{outcome.file}:{line}" if line else outcome.file
+            stats.note_file(f"{where} {reason}" + (f" ({detail})" if detail else ""))
+        if outcome.dropped:
+            stats.file_drops[outcome.dropped] += 1
+        if outcome.status == "skipped" or outcome.dropped:
+            continue
+        stats.files["used"] += 1
+        stats.units["seen"] += outcome.units_seen
+        stats.unit_drops.update(outcome.unit_drops)
+        yield from outcome.candidates
 
 
-def _manifest_records(examples: Sequence[Example]) -> list[dict[str, str]]:
-    return [
-        {
-            "example_id": e.id,
-            "unit_id": e.unit_id,
-            "source_file": e.source_file,
-            "group": e.group,
-            "strategy": e.strategy,
-        }
-        for e in examples
-    ]
+def _drop_duplicates(
+    candidates: Iterable[Candidate], data: DataConfig, stats: PrepareStats
+) -> dict[str, list[Example]]:
+    """The examples of every unit that repeats no earlier one (exact, then near), by strategy."""
+    from codetune.dataset.dedup import Deduplicator
+
+    dedup = Deduplicator(
+        data.near_duplicate_threshold, num_perm=data.minhash_permutations, shingle_size=data.shingle_size
+    )
+    by_strategy: dict[str, list[Example]] = defaultdict(list)
+    for candidate in candidates:
+        duplicate = dedup.check_and_add(candidate.unit_id, candidate.code, candidate.bucket)
+        if duplicate is not None:
+            stats.unit_drops[duplicate.kind] += 1
+            continue
+        stats.units["kept"] += 1
+        for strategy_name, reason in candidate.skipped:
+            stats.skipped[strategy_name][reason] += 1
+        for strategy_name, reason in candidate.dropped:
+            stats.dropped[strategy_name][reason] += 1
+        for example in candidate.examples:
+            stats.built[example.strategy] += 1
+            by_strategy[example.strategy].append(example)
+    return by_strategy
+
+
+def _balance(
+    strategies: Sequence[Strategy], built: dict[str, list[Example]], max_tokens: int, stats: PrepareStats
+) -> list[Example]:
+    """What each strategy keeps of its examples (``finalize``); provisional ones kept are finished now."""
+    from codetune.dataset.units import finish_example
+    from codetune.strategies import PROVISIONAL
+
+    kept: list[Example] = []
+    scrubber = None
+    for strategy in strategies:
+        chosen, dropped = strategy.finalize(built.get(strategy.name, []))
+        stats.dropped[strategy.name].update(dropped)
+        for example in chosen:
+            if example.meta.get(PROVISIONAL):  # kept after all: scrub and measure it now
+                if scrubber is None:
+                    from codetune.dataset.secrets import SecretScrubber
+
+                    scrubber = SecretScrubber()
+                finished = finish_example(example, scrubber, max_tokens)
+                if finished is None:
+                    stats.dropped[strategy.name]["too_long"] += 1
+                    continue
+                example = finished
+            kept.append(example)
+    return kept
+
+
+def _split(kept: list[Example], data: DataConfig, stats: PrepareStats) -> Split:
+    """Train and validation by group; the kept and scrubbed counts, and the split's warnings."""
+    from codetune.dataset.split import split_examples, strategy_counts
+    from codetune.dataset.validate import check_split_sizes
+
+    stats.kept.update(strategy_counts(kept))
+    for example in kept:
+        stats.secrets.update(example.meta.get("secrets", {}))
+    split = split_examples(
+        kept,
+        fraction=data.validation_fraction,
+        seed=data.seed,
+        max_validation=data.max_validation_examples,
+    )
+    stats.warnings += split.notes
+    stats.warnings += check_split_sizes(len(split.train), len(split.validation))
+    return split
+
+
+def _write(output: Path, fmt: Format, split: Split) -> dict[str, Path]:
+    """``train.jsonl`` and ``validation.jsonl`` in the format; the paths of every file prepare writes."""
+    files = {
+        "train": output / TRAIN_FILE,
+        "validation": output / VALIDATION_FILE,
+        "manifest": output / MANIFEST_FILE,
+        "report": output / REPORT_FILE,
+        "report_markdown": output / REPORT_MARKDOWN,
+    }
+    write_jsonl(files["train"], (fmt.to_row(e) for e in split.train))
+    write_jsonl(files["validation"], (fmt.to_row(e) for e in split.validation))
+    return files
+
+
+def _validate(
+    files: dict[str, Path], fmt: Format, split: Split, stats: PrepareStats
+) -> dict[str, ValidationResult]:
+    """Read back what was written and check it for the format's target: a bad row is our bug."""
+    from codetune.dataset.validate import validate_file
+
+    checks: dict[str, ValidationResult] = {}
+    for name, examples in (("train", split.train), ("validation", split.validation)):
+        if name == "validation" and not examples:
+            continue
+        measured = [
+            int(e.meta["tokens"]) for e in examples
+        ]  # each example's estimate, made when it was built
+        result = validate_file(files[name], fmt.validation_target, split=name, row_tokens=measured)
+        bad_rows = [e for e in result.errors if e.line > 0]
+        if bad_rows:
+            raise DataError(
+                f"prepare wrote an invalid {name} file: {bad_rows[0]}",
+                hint="this is a bug in codetune; please report it with the manifest",
+            )
+        # File-level limits (too few or too many examples for the target) are the data's, not ours.
+        stats.warnings += [f"{name}: {e.message}" for e in result.errors if e.line == 0]
+        stats.warnings += [f"{name}: {w}" for w in result.warnings]
+        checks[name] = result
+    return checks
+
+
+def _save_teacher(teacher: ChatTeacher, stats: PrepareStats) -> None:
+    """Write the teacher's answer cache; its counts go into the report's warnings."""
+    teacher.save()
+    stats.warnings.append(f"teacher: {teacher.stats()}")
+
+
+def _write_report(
+    files: dict[str, Path], fmt: Format, label: str, stats: PrepareStats, summary: Summary, *, seconds: float
+) -> dict[str, Any]:
+    """``report.json`` and ``report.md``: the counts, and the run time (which the manifest leaves out)."""
+    from codetune.dataset.stats import build_report, render_markdown
+
+    report = build_report(
+        stats, split=summary.split, tokens=summary.tokens, outputs=summary.outputs, seconds=seconds
+    )
+    report["source"] = label
+    report["format"] = fmt.name
+    write_json(files["report"], report)
+    write_text(files["report_markdown"], render_markdown(report))
+    return report
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
 
 
 def _why_nothing(stats: PrepareStats) -> str:
@@ -175,180 +364,3 @@ def _why_nothing(stats: PrepareStats) -> str:
         f"{stats.units['seen']} units, {stats.units['kept']} kept (dropped: {top(stats.unit_drops)}); "
         f"strategies skipped: {top(skipped)}"
     )
-
-
-def prepare(
-    config: Config,
-    source: str | Path,
-    output: str | Path,
-    *,
-    progress: Progress | None = None,
-    source_label: str | None = None,
-    teacher: ChatTeacher | None = None,
-) -> PrepareResult:
-    """Run the whole prepare step; see the module docstring. ``source`` is a directory of Java files."""
-    from codetune.dataset.dedup import Deduplicator
-    from codetune.dataset.split import split_examples, strategy_counts
-    from codetune.dataset.stats import PrepareStats, build_report, render_markdown, token_summary
-    from codetune.dataset.units import finish_example
-    from codetune.dataset.validate import check_split_sizes, validate_file
-    from codetune.extract.discover import find_java_files
-    from codetune.formats import get_format
-    from codetune.strategies import PROVISIONAL
-
-    started = time.monotonic()
-    data = config.data
-    output = Path(output)
-    fmt = get_format(data.format)
-    strategies = build_strategies(config, teacher)  # fails fast on bad options, before any work
-    entries = find_java_files(source)
-    workers = 1 if teacher is not None else _workers(data.workers, len(entries))
-    factory = functools.partial(_make_worker, config, teacher)
-    stats = PrepareStats()
-    dedup = Deduplicator(
-        data.near_duplicate_threshold, num_perm=data.minhash_permutations, shingle_size=data.shingle_size
-    )
-    by_strategy: dict[str, list[Example]] = defaultdict(list)
-    file_hashes: list[str] = []
-
-    with directory_lock(output, "prepare"):
-        for outcome in _outcomes(entries, factory, workers, progress):
-            stats.files["scanned"] += 1
-            stats.files[outcome.status] += 1
-            if outcome.sha256:
-                file_hashes.append(f"{outcome.file}\x00{outcome.sha256}")
-            for reason, detail, line in outcome.issues:
-                if outcome.status == "skipped":
-                    stats.file_drops[reason] += 1
-                where = f"{outcome.file}:{line}" if line else outcome.file
-                stats.note_file(f"{where} {reason}" + (f" ({detail})" if detail else ""))
-            if outcome.dropped:
-                stats.file_drops[outcome.dropped] += 1
-            if outcome.status == "skipped" or outcome.dropped:
-                continue
-            stats.files["used"] += 1
-            stats.units["seen"] += outcome.units_seen
-            stats.unit_drops.update(outcome.unit_drops)
-            for candidate in outcome.candidates:
-                duplicate = dedup.check_and_add(candidate.unit_id, candidate.code, candidate.bucket)
-                if duplicate is not None:
-                    stats.unit_drops[duplicate.kind] += 1
-                    continue
-                stats.units["kept"] += 1
-                for strategy_name, reason in candidate.skipped:
-                    stats.skipped[strategy_name][reason] += 1
-                for strategy_name, reason in candidate.dropped:
-                    stats.dropped[strategy_name][reason] += 1
-                for example in candidate.examples:
-                    stats.built[example.strategy] += 1
-                    by_strategy[example.strategy].append(example)
-
-        kept: list[Example] = []
-        scrubber = None
-        for strategy in strategies:
-            chosen, dropped = strategy.finalize(by_strategy.get(strategy.name, []))
-            stats.dropped[strategy.name].update(dropped)
-            for example in chosen:
-                if example.meta.get(PROVISIONAL):  # kept after all: scrub and measure it now
-                    if scrubber is None:
-                        from codetune.dataset.secrets import SecretScrubber
-
-                        scrubber = SecretScrubber()
-                    finished = finish_example(example, scrubber, data.max_tokens)
-                    if finished is None:
-                        stats.dropped[strategy.name]["too_long"] += 1
-                        continue
-                    example = finished
-                kept.append(example)
-        if not kept:
-            raise DataError(
-                f"no training examples could be made from {source_label or source}: {_why_nothing(stats)}",
-                hint="fix what the counts point at; with little Javadoc try --strategy code_review; "
-                "for test code try --include-tests",
-            )
-        stats.kept.update(strategy_counts(kept))
-        for example in kept:
-            stats.secrets.update(example.meta.get("secrets", {}))
-        split = split_examples(
-            kept,
-            fraction=data.validation_fraction,
-            seed=data.seed,
-            max_validation=data.max_validation_examples,
-        )
-        stats.warnings += split.notes
-        stats.warnings += check_split_sizes(len(split.train), len(split.validation))
-
-        files = {
-            "train": output / TRAIN_FILE,
-            "validation": output / VALIDATION_FILE,
-            "manifest": output / MANIFEST_FILE,
-            "report": output / REPORT_FILE,
-            "report_markdown": output / REPORT_MARKDOWN,
-        }
-        write_jsonl(files["train"], (fmt.to_row(e) for e in split.train))
-        write_jsonl(files["validation"], (fmt.to_row(e) for e in split.validation))
-
-        checks: dict[str, ValidationResult] = {}
-        for name in ("train", "validation"):
-            if name == "validation" and not split.validation:
-                continue
-            result = validate_file(files[name], fmt.validation_target, split=name)
-            bad_rows = [e for e in result.errors if e.line > 0]
-            if bad_rows:
-                raise DataError(
-                    f"prepare wrote an invalid {name} file: {bad_rows[0]}",
-                    hint="this is a bug in codetune; please report it with the manifest",
-                )
-            # File-level limits (too few or too many examples for the target) are the data's, not ours.
-            stats.warnings += [f"{name}: {e.message}" for e in result.errors if e.line == 0]
-            stats.warnings += [f"{name}: {w}" for w in result.warnings]
-            checks[name] = result
-
-        tokens = {
-            name: token_summary([int(e.meta.get("tokens", 0)) for e in examples])
-            for name, examples in (("train", split.train), ("validation", split.validation))
-        }
-        outputs = {
-            name: {"file": files[name].name, "examples": len(examples), "sha256": sha256_file(files[name])}
-            for name, examples in (("train", split.train), ("validation", split.validation))
-        }
-        split_info = {
-            "train": len(split.train),
-            "validation": len(split.validation),
-            "train_groups": split.train_groups,
-            "validation_groups": split.validation_groups,
-            "validation_target": split.target,
-            "validation_group_names": split.validation_group_names,
-            "group_by": data.group_by,
-            "seed": data.seed,
-            "per_strategy": {
-                "train": strategy_counts(split.train),
-                "validation": strategy_counts(split.validation),
-            },
-        }
-        if teacher is not None:
-            teacher.save()
-            stats.warnings.append(f"teacher: {teacher.stats()}")
-        manifest = {
-            "format": fmt.name,
-            "validation_target": fmt.validation_target,
-            "source": source_label or str(source),
-            "input_sha256": hashlib.sha256("\n".join(file_hashes).encode("utf-8")).hexdigest(),
-            "tool_versions": _tool_versions(),
-            "config": _config_snapshot(config),
-            "counts": stats.counts(),
-            "split": split_info,
-            "tokens_estimated": tokens,
-            "outputs": outputs,
-            "train": _manifest_records(split.train),
-            "validation": _manifest_records(split.validation),
-        }
-        write_json(files["manifest"], manifest)
-        report = build_report(
-            stats, split=split_info, tokens=tokens, outputs=outputs, seconds=time.monotonic() - started
-        )
-        report["source"] = manifest["source"]
-        report["format"] = fmt.name
-        write_json(files["report"], report)
-        write_text(files["report_markdown"], render_markdown(report))
-    return PrepareResult(output=output, files=files, report=report, validation=checks)

@@ -1,6 +1,6 @@
 """The row schemas of the tuning formats, as pure checks: one JSON row in, its problems and texts out.
 
-- Vertex AI Gemini (spec/vertex-tuning.md §1): ``{"systemInstruction"?, "contents", "tools"?}``, roles
+- Vertex AI Gemini (its documented tuning format): ``{"systemInstruction"?, "contents", "tools"?}``, roles
   ``user``/``model``, first turn user, alternating, last turn model, each part exactly one non-empty ``text``.
 - OpenAI chat: ``{"messages": [...]}``, an optional leading ``system`` message, then ``user``/``assistant``
   alternating and ending with ``assistant``; every ``content`` a non-empty string.

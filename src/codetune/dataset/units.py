@@ -7,6 +7,7 @@ the split need all files and happen afterwards in :mod:`codetune.dataset.pipelin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from codetune.dataset.filters import (
     too_short_reason,
     type_drop_reason,
 )
-from codetune.records import Example, FileResult, Message
+from codetune.records import Example, Message
 from codetune.strategies import PROVISIONAL, Skip
 from codetune.strategies.common import Unit, outline
 from codetune.tokens import estimate_tokens
@@ -29,6 +30,7 @@ from codetune.tokens import estimate_tokens
 if TYPE_CHECKING:
     from codetune.config import Config
     from codetune.dataset.secrets import SecretScrubber
+    from codetune.extract import ParsedFile
     from codetune.strategies import Strategy
 
 
@@ -56,14 +58,15 @@ class FileOutcome:
     candidates: list[Candidate] = field(default_factory=list)
 
 
-def units_of(result: FileResult, group_by: str) -> Iterator[Unit]:
-    """Every type (first) and each of its methods and constructors, in source order."""
+def units_of(parsed: ParsedFile, group_by: str) -> Iterator[Unit]:
+    """Every type (first) and each of its methods and constructors, in source order, with its node."""
+    result = parsed.result
     for type_unit in result.types:
         group = result.file if group_by == "file" else type_unit.top_level
-        yield Unit(type_unit, None, group)
+        yield Unit(type_unit, None, group, parsed.node_of(type_unit))
         members = sorted((*type_unit.constructors, *type_unit.methods), key=lambda m: (m.start_line, m.id))
         for member in members:
-            yield Unit(type_unit, member, group)
+            yield Unit(type_unit, member, group, parsed.node_of(member))
 
 
 def dedup_text(unit: Unit) -> str:
@@ -76,7 +79,11 @@ def dedup_text(unit: Unit) -> str:
 
 
 def example_tokens(example: Example) -> int:
-    return sum(estimate_tokens(m.text) for m in example.messages) + estimate_tokens(example.system or "")
+    return sum(estimate_tokens(m.text) for m in example.messages) + _system_tokens(example.system or "")
+
+
+# Every example of a run carries the same system instruction: counted once.
+_system_tokens = functools.lru_cache(maxsize=16)(estimate_tokens)
 
 
 class FileWorker:
@@ -101,9 +108,10 @@ class FileWorker:
                 return reason
         return too_short_reason(dedup_text(unit), self.config.data.min_tokens)
 
-    def process(self, result: FileResult, path: str | Path) -> FileOutcome:
+    def process(self, parsed: ParsedFile, path: str | Path) -> FileOutcome:
         """Filter, build and scrub one extracted file (``path`` is read again for its hash and header)."""
         data = self.config.data
+        result = parsed.result
         try:
             raw = Path(path).read_bytes()
             sha = hashlib.sha256(raw).hexdigest()
@@ -121,7 +129,7 @@ class FileWorker:
         if not data.include_tests and is_test_code(result.file, imports):
             outcome.dropped = "test_source"
             return outcome
-        for unit in units_of(result, data.group_by):
+        for unit in units_of(parsed, data.group_by):
             outcome.units_seen += 1
             reason = self.unit_drop(unit)
             if reason is not None:
@@ -192,8 +200,8 @@ def init_worker(factory: Any) -> None:
 
 def work(entry: Any) -> FileOutcome:
     """Extract one discovered file and process it (runs in a worker, or in-process)."""
-    from codetune.extract import ExtractOptions, extract_entry
+    from codetune.extract import ExtractOptions, parse_entry
 
     assert _WORKER is not None, "init_worker was not called"
     options = ExtractOptions(max_file_bytes=_WORKER.config.data.max_file_bytes, workers=1)
-    return _WORKER.process(extract_entry(entry, options), entry.path)
+    return _WORKER.process(parse_entry(entry, options), entry.path)

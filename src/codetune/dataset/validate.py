@@ -1,9 +1,10 @@
 """Check a JSONL tuning file against a target's schema and limits, locally, with row numbers.
 
 Vertex AI reports problems as ``Row: N`` (0-based) only after an upload; this module finds the same
-problems before anything leaves the machine (spec/vertex-tuning.md §1). Every row is one JSON object on
-one line; a row's problems are reported together as one :class:`RowError` naming the 1-based file line
-and the 0-based row. File-level problems (size, too many validation rows) use ``line=0, row=-1``.
+problems before anything leaves the machine (Vertex AI's documented dataset rules for Gemini tuning,
+summarised below). Every row is one JSON object on one line; a row's problems are reported together as
+one :class:`RowError` naming the 1-based file line and the 0-based row. File-level problems (size, too
+many validation rows) use ``line=0, row=-1``.
 
 Targets:
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from codetune.dataset.schema import check_openai_row, check_prompt_completion_ro
 from codetune.errors import InputError
 from codetune.tokens import estimate_tokens, percentiles
 
-# Vertex AI limits for Gemini 2.x tuning (spec/vertex-tuning.md §1).
+# Vertex AI's documented limits for tuning Gemini 2.5 Flash, Flash-Lite and Pro, and 2.0 Flash.
 VERTEX_MAX_EXAMPLE_TOKENS = 131_072
 VERTEX_MAX_FILE_BYTES = 1 << 30
 VERTEX_MAX_TRAIN_EXAMPLES = 10_000_000
@@ -135,12 +136,19 @@ def _decode(raw: bytes, first: bool) -> tuple[str | None, str | None]:
 
 
 def validate_file(
-    path: Path, target: str = "vertex", *, split: str = "train", max_errors: int = 1000
+    path: Path,
+    target: str = "vertex",
+    *,
+    split: str = "train",
+    max_errors: int = 1000,
+    row_tokens: Sequence[int] | None = None,
 ) -> ValidationResult:
     """Check every row of the JSONL file ``path`` for ``target`` (``vertex`` | ``openai``).
 
     ``split`` (``train`` | ``validation``) selects the count limits. The file is streamed, so a 1 GB file
     needs little memory. Up to ``max_errors`` row errors are kept; all are counted in ``error_count``.
+    ``row_tokens`` are the rows' token estimates in file order when the caller made the rows and
+    measured them already (prepare does, with the same estimate): they are not estimated again.
     Raises :class:`InputError` only when the file cannot be read at all.
     """
     name = TARGET_ALIASES.get(target, target)
@@ -191,7 +199,10 @@ def validate_file(
                 fail(line_number, row_number, f"not valid JSON ({exc.msg} at column {exc.colno})")
                 continue
             problems, texts = check_row(row)
-            tokens = sum(estimate_tokens(part) for part in texts)
+            if row_tokens is not None and row_number < len(row_tokens):
+                tokens = row_tokens[row_number]
+            else:
+                tokens = sum(estimate_tokens(part) for part in texts)
             if not problems and tokens > accepted:
                 problems.append(
                     f"estimated {tokens:,} tokens; the limit is {token_limit:,} per example "

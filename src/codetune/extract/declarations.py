@@ -87,12 +87,18 @@ class _Scope:
 
 
 class DeclarationWalker:
-    """Collects the types of one file; ``broken`` lists declarations left out for syntax errors."""
+    """Collects the types of one file; ``broken`` lists declarations left out for syntax errors.
+
+    ``nodes`` maps the ``id()`` of each type and callable record built to its declaration node, for
+    callers that look at the code again while the records and the tree are alive (see
+    :class:`codetune.extract.pipeline.ParsedFile`).
+    """
 
     def __init__(self, data: bytes, file: str, text: str | None = None) -> None:
         self.view = SourceView(data, file, text)
         self.package = ""
         self.imports: tuple[str, ...] = ()
+        self.nodes: dict[int, Node] = {}
         self._units: list[tuple[int, TypeUnit]] = []
         self._qualified_names: set[str] = set()
         self._depth = 0  # types and ERROR nodes being walked, one inside the other
@@ -261,6 +267,7 @@ class DeclarationWalker:
             indent=view.indent(start),
         )
         self._units.append((start, unit))
+        self.nodes[id(unit)] = node
         self._depth -= 1
 
     def _type_list(self, node: Node) -> tuple[str, ...]:
@@ -302,6 +309,7 @@ class DeclarationWalker:
             return
         member, body = built
         (scope.constructors if kind == "constructor" else scope.methods).append(member)
+        self.nodes[id(member)] = node
         if body is not None:
             self._local_types(body, scope, member.id)
 

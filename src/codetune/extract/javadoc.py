@@ -9,11 +9,6 @@ or the text of ``{@summary ...}`` when the comment has one.
 
 Block tags are recognised only at the start of a line and never inside an inline tag or a
 ``<pre>`` block, so the ``@Override`` of a code sample stays in the sample.
-
-This module is the definition. The compiled build parses most comments with ``javadoc_native.c``
-instead, which gives the same result about five times faster and leaves the rest to
-:func:`parse_javadoc_python`: comments with a character outside ASCII, {@snippet}, or an HTML entity
-other than the common few (0.3% of java.base's comments; see the C file's header).
 """
 
 from __future__ import annotations
@@ -21,10 +16,7 @@ from __future__ import annotations
 import html
 import re
 import textwrap
-from collections.abc import Callable
-from typing import Any
 
-from codetune.extract.compiled import IMPLEMENTATION
 from codetune.extract.limits import MAX_INLINE_NESTING
 from codetune.records import Javadoc
 
@@ -92,18 +84,6 @@ _PRE_HTML_TAG = re.compile(
 )
 
 
-def _native_parser() -> Callable[[str], Any] | None:
-    """``javadoc_native.parse`` where the compiled build runs (it vouches for the C module too)."""
-    if not IMPLEMENTATION.compiled:
-        return None
-    from codetune.extract import javadoc_native
-
-    return javadoc_native.parse
-
-
-_NATIVE_PARSE = _native_parser()
-
-
 def parse_javadoc(raw: str) -> Javadoc:
     """Parse a Javadoc comment (``/**`` and ``*/`` included).
 
@@ -117,16 +97,6 @@ def parse_javadoc(raw: str) -> Javadoc:
     >>> doc.summary, doc.params, doc.returns, doc.throws, doc.tags
     ('Returns the size of the list.', {'index': 'where, see List.get(int)'}, 'the size', {'IllegalStateException': 'when closed'}, [('since', '1.2')])
     """
-    if _NATIVE_PARSE is not None:
-        parsed = _NATIVE_PARSE(raw)
-        if parsed is not None:
-            summary, description, params, returns, throws, tags, inherit_doc = parsed
-            return new_javadoc(raw, summary, description, params, returns, throws, tags, inherit_doc)
-    return parse_javadoc_python(raw)
-
-
-def parse_javadoc_python(raw: str) -> Javadoc:
-    """:func:`parse_javadoc`, always in Python: the definition ``javadoc_native.c`` is held to."""
     body = _comment_body(raw)
     state = _State()
     main_end, blocks = _split_block_tags(body)
@@ -170,7 +140,7 @@ def new_javadoc(
     tags: list[tuple[str, str]],
     inherit_doc: bool,
 ) -> Javadoc:
-    """``Javadoc(...)``, built without the interpreted ``__init__`` (as ``members.new_member``)."""
+    """``Javadoc(...)``, its instance dict filled in field order (as ``members.new_member``)."""
     doc: Javadoc = _new_object(Javadoc)
     fields = doc.__dict__
     fields["raw"] = raw

@@ -1,7 +1,7 @@
-"""How deep extraction follows nesting, and what it raises past that (pure Python, never compiled).
+"""How deep extraction follows nesting, and what it raises past that.
 
-The compiled walker and Javadoc parser recurse in C, where running out of stack kills the process
-instead of raising RecursionError; these limits stop well before that. No real code comes near them.
+The declaration walker and the Javadoc parser recurse; these limits stop them well before Python's
+recursion limit, with a reason the report can name. No real code comes near them.
 """
 
 from __future__ import annotations
@@ -13,5 +13,4 @@ MAX_INLINE_NESTING = 20
 
 
 class NestedTooDeeply(RecursionError):
-    """Declarations nested more than ``MAX_NESTING`` deep. (mypyc cannot compile a subclass of a
-    built-in exception, hence this module.)"""
+    """Declarations nested more than ``MAX_NESTING`` deep."""

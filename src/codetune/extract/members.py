@@ -38,14 +38,9 @@ def new_member(
     is_compact_constructor: bool = False,
     indent: str = "",
 ) -> Member:
-    """``Member(...)``, built here: the same record, in a third of the time once compiled.
-
-    Calling the record class passes the fields as keywords to its interpreted ``__init__`` (about
-    1 µs a member, 2% of extracting); a compiled call to this function passes them as C arguments,
-    and the instance dict is filled in field order, as ``Member.__init__`` fills it (pickle and
-    orjson follow that order). ``tests/core/test_records.py`` holds the parameters to ``Member``'s
-    fields and defaults.
-    """
+    """``Member(...)``: the same record, its instance dict filled in field order as ``Member.__init__``
+    fills it (pickle and orjson follow that order; ``tests/core/test_records.py`` holds the parameters
+    to ``Member``'s fields and defaults)."""
     member: Member = _new_object(Member)
     fields = member.__dict__
     fields["kind"] = kind

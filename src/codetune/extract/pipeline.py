@@ -18,14 +18,14 @@ import pickle
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from codetune.extract.discover import SourceEntry, SourceText, find_java_files, read_source
 from codetune.extract.limits import NestedTooDeeply
-from codetune.records import FileIssue, FileResult
+from codetune.records import FileIssue, FileResult, Member, TypeUnit
 
 if TYPE_CHECKING:
     from codetune.extract.output import ExtractReport
@@ -50,6 +50,23 @@ class ExtractOptions:
     fallback_encoding: str = "cp1252"  # for files that are not UTF-8 (recorded per file)
 
 
+@dataclass(frozen=True)
+class ParsedFile:
+    """One file's :class:`FileResult` and the syntax tree its records were read from.
+
+    For a caller in the same process that looks at the code again (prepare's review checks): it walks
+    the declaration's nodes instead of parsing the code a second time. Nodes cannot be pickled, so a
+    ``ParsedFile`` stays in the process that parsed the file.
+    """
+
+    result: FileResult
+    nodes: Mapping[int, Any] = field(default_factory=dict)  # id() of a type or callable record -> node
+
+    def node_of(self, record: TypeUnit | Member) -> Any:
+        """The declaration node of one of ``result``'s types, methods or constructors (else ``None``)."""
+        return self.nodes.get(id(record))
+
+
 def extract_source(text: str, file: str = "Source.java") -> FileResult:
     """Extract one file's text (already decoded). ``file`` is the relative path to record.
 
@@ -59,6 +76,17 @@ def extract_source(text: str, file: str = "Source.java") -> FileResult:
     >>> [m.id for m in result.types[0].methods]
     ['p.Box#size()']
     """
+    return parse_source(text, file).result
+
+
+def parse_source(text: str, file: str = "Source.java") -> ParsedFile:
+    """:func:`extract_source`, keeping the declaration nodes of the syntax tree (see :class:`ParsedFile`).
+
+    >>> parsed = parse_source("class Box { int size() { return 0; } }")
+    >>> method = parsed.result.types[0].methods[0]
+    >>> parsed.node_of(method).type, parsed.node_of(method).text
+    ('method_declaration', b'int size() { return 0; }')
+    """
     from codetune.extract.discover import normalise_line_endings
 
     normalised, line_endings = normalise_line_endings(text)
@@ -66,7 +94,7 @@ def extract_source(text: str, file: str = "Source.java") -> FileResult:
     return _extract_text(source, file)
 
 
-def _extract_text(source: SourceText, rel: str) -> FileResult:
+def _extract_text(source: SourceText, rel: str) -> ParsedFile:
     from codetune.extract.declarations import DeclarationWalker
     from codetune.extract.java import parse_bytes, syntax_errors
 
@@ -85,7 +113,7 @@ def _extract_text(source: SourceText, rel: str) -> FileResult:
                 detail += f" ({dropped} declaration{'s' if dropped != 1 else ''} with errors left out)"
                 dropped = 0  # said once per file
             issues.append(FileIssue(rel, "syntax_error", detail, line))
-    return FileResult(
+    result = FileResult(
         file=rel,
         status=status,  # type: ignore[arg-type]
         types=types,
@@ -94,15 +122,21 @@ def _extract_text(source: SourceText, rel: str) -> FileResult:
         issues=tuple(issues),
         bytes=source.size,
     )
+    return ParsedFile(result, walker.nodes)
 
 
 def extract_entry(entry: SourceEntry, options: ExtractOptions) -> FileResult:
     """Read and extract one file found by the walk; every failure becomes a skipped result."""
+    return parse_entry(entry, options).result
+
+
+def parse_entry(entry: SourceEntry, options: ExtractOptions) -> ParsedFile:
+    """:func:`extract_entry`, keeping the declaration nodes of the file's syntax tree (see :class:`ParsedFile`)."""
     if entry.issue is not None:
-        return FileResult(file=entry.rel, status="skipped", issues=(entry.issue,))
+        return ParsedFile(FileResult(file=entry.rel, status="skipped", issues=(entry.issue,)))
     source = read_source(entry.path, entry.rel, options.max_file_bytes, options.fallback_encoding)
     if isinstance(source, FileIssue):
-        return FileResult(file=entry.rel, status="skipped", issues=(source,))
+        return ParsedFile(FileResult(file=entry.rel, status="skipped", issues=(source,)))
     try:
         return _extract_text(source, entry.rel)
     except RecursionError as exc:
@@ -110,7 +144,7 @@ def extract_entry(entry: SourceEntry, options: ExtractOptions) -> FileResult:
         issue = FileIssue(entry.rel, "too_deep", detail)
     except Exception as exc:  # a bug of ours must not cost the user the rest of the run
         issue = FileIssue(entry.rel, "extractor_error", f"{type(exc).__name__}: {exc}")
-    return FileResult(
+    skipped = FileResult(
         file=entry.rel,
         status="skipped",
         encoding=source.encoding,
@@ -118,6 +152,7 @@ def extract_entry(entry: SourceEntry, options: ExtractOptions) -> FileResult:
         issues=(*source.issues, issue),
         bytes=source.size,
     )
+    return ParsedFile(skipped)
 
 
 def extract_files(
@@ -239,8 +274,8 @@ def _in_pool(
 
 def _ready_to_fork() -> None:
     """Import and build, once, what every process needs, so that the children inherit it instead of
-    each paying for it again: the extractor's modules, Javadoc's patterns (compiled by the pure-Python
-    ``re``: 40 ms), the output module, tree-sitter's grammar and this process's parser."""
+    each paying for it again: the extractor's modules, Javadoc's regular expressions (compiling them
+    takes 40 ms), the output module, tree-sitter's grammar and this process's parser."""
     from codetune.extract import declarations, output  # noqa: F401
     from codetune.extract.java import parse_bytes
 

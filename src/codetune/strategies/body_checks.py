@@ -20,7 +20,29 @@ _CONTROL = frozenset(
     }
 )  # fmt: skip
 CALLABLES = frozenset({"method_declaration", "constructor_declaration", "compact_constructor_declaration"})
-_NUMBER_LITERALS = frozenset({"decimal_integer_literal", "decimal_floating_point_literal"})
+# What the checks look at, by kind -> the list it goes in (one list for numbers: their order matters).
+_LOOKED_AT = {
+    "catch_clause": "catch_clause",
+    "method_invocation": "method_invocation",
+    "binary_expression": "binary_expression",
+    "local_variable_declaration": "local_variable_declaration",
+    "formal_parameter": "formal_parameter",
+    "return_statement": "return_statement",
+    "assignment_expression": "assignment_expression",
+    "finally_clause": "finally_clause",
+    "decimal_integer_literal": "number",
+    "decimal_floating_point_literal": "number",
+}
+# Kinds that never have named children (tree-sitter-java 0.23.5), the most common ones.
+_LEAVES = frozenset(
+    {
+        "identifier", "type_identifier", "string_fragment", "escape_sequence", "character_literal",
+        "decimal_integer_literal", "hex_integer_literal", "octal_integer_literal", "binary_integer_literal",
+        "decimal_floating_point_literal", "hex_floating_point_literal", "true", "false", "null_literal",
+        "this", "super", "integral_type", "floating_point_type", "boolean_type", "void_type",
+        "line_comment", "block_comment",
+    }
+)  # fmt: skip
 _ALLOWED_NUMBERS = frozenset({0.0, 1.0, 2.0})
 _NO_MAGIC_CONTEXT = frozenset(
     {
@@ -57,6 +79,16 @@ def simple_type(type_name: str) -> str:
     return type_name.split("<", 1)[0].rsplit(".", 1)[-1].strip()
 
 
+def _without_blanks(text: str) -> str:
+    """``text`` without spaces and tabs (newlines stay): the same for code as laid out in the file and for
+    the dedented code whose tabs became spaces.
+
+    >>> _without_blanks("in .close( );\tout\t.close()")
+    'in.close();out.close()'
+    """
+    return text.replace(" ", "").replace("\t", "")
+
+
 def _number_value(text: str) -> float | None:
     cleaned = text.replace("_", "").rstrip("lLfFdD")
     try:
@@ -66,10 +98,23 @@ def _number_value(text: str) -> float | None:
 
 
 class CallableChecks:
-    """The checks that look inside one method or constructor body."""
+    """The checks that look inside one method or constructor body.
 
-    def __init__(self, node: Any, line_of: Any, string_fields: frozenset[str], limits: CheckLimits) -> None:
+    ``reviewed`` is the declaration under review, the callable itself or the type that holds it: what
+    encloses a number inside it (an enum constant, an annotation) can excuse the number; what lies
+    beyond it in the file cannot, as the model is shown only the reviewed code.
+    """
+
+    def __init__(
+        self,
+        node: Any,
+        line_of: Any,
+        string_fields: frozenset[str],
+        limits: CheckLimits,
+        reviewed: Any = None,
+    ) -> None:
         self.node = node
+        self.reviewed = node if reviewed is None else reviewed
         self.line_of = line_of
         self.limits = limits
         self.strings = set(string_fields)
@@ -79,74 +124,77 @@ class CallableChecks:
         self.magic_values: set[float] = set()
 
     def run(self) -> list[Finding]:
-        self.nodes = self._walk_with_nesting()  # walked once: building Node objects is the costly part
+        self.found = self._walk()
         self._collect_strings()
         self._length()
-        for node in self.nodes:
-            kind = node.type
-            if kind == "catch_clause":
-                self._catch(node)
-            elif kind == "method_invocation":
-                self._invocation(node)
-            elif kind == "binary_expression":
-                self._comparison(node)
-            elif kind == "local_variable_declaration":
-                self._resource(node)
-            elif kind in _NUMBER_LITERALS:
-                self._magic(node)
+        for node in self.found["catch_clause"]:
+            self._catch(node)
+        for node in self.found["method_invocation"]:
+            self._invocation(node)
+        for node in self.found["binary_expression"]:
+            self._comparison(node)
+        for node in self.found["local_variable_declaration"]:
+            self._resource(node)
+        for node in self.found["number"]:
+            self._magic(node)
         return self.findings
 
-    def _walk_with_nesting(self) -> list[Any]:
-        """All nodes, depth first; reports the first statement nested deeper than allowed (once).
+    def _walk(self) -> dict[str, list[Any]]:
+        """The nodes the checks look at, by kind (see ``_LOOKED_AT``), each list in source order; reports
+        the first statement nested deeper than allowed (once).
 
         Depth counts control statements; an ``else if`` continues its chain rather than nesting, and a
-        lambda or a nested class body starts again at zero.
+        lambda or a nested class body starts again at zero. One pass, depth first: building a Python
+        object for every node is the costly part, so leaves are not asked for children, and the stack
+        of nodes and the stack of their depths grow by whole lists.
         """
-        nodes: list[Any] = []
+        found: dict[str, list[Any]] = {bucket: [] for bucket in _LOOKED_AT.values()}
+        max_nesting = self.limits.max_nesting
         reported = False
-        stack: list[tuple[Any, int]] = [(self.node, 0)]
-        while stack:
-            node, depth = stack.pop()
-            nodes.append(node)
+        nodes, depths = [self.node], [0]
+        while nodes:
+            node = nodes.pop()
+            depth = depths.pop()
             kind = node.type
+            bucket = _LOOKED_AT.get(kind)
+            if bucket is not None:
+                found[bucket].append(node)
+            if kind in _LEAVES:
+                continue
             if kind in _CONTROL:
                 depth += 1
-                if depth > self.limits.max_nesting and not reported:
+                if depth > max_nesting and not reported:
                     self.findings.append(Finding(self.line_of(node), "deep_nesting", str(depth)))
                     reported = True
-            elif kind in ("lambda_expression", "class_body"):
+            elif kind == "lambda_expression" or kind == "class_body":
                 depth = 0
             children = node.named_children
+            children.reverse()
+            nodes += children
+            depths += [depth] * len(children)
             if kind == "if_statement":
                 alternative = node.child_by_field_name("alternative")
-                for child in reversed(children):
+                if alternative is not None and alternative.type == "if_statement":
                     # "else if": the inner if is at the same depth as the outer one
-                    nested = (
-                        depth - 1
-                        if alternative is not None and child == alternative and child.type == "if_statement"
-                        else depth
-                    )
-                    stack.append((child, nested))
-            else:
-                stack.extend((child, depth) for child in reversed(children))
-        return nodes
+                    first = len(depths) - len(children)
+                    depths[first + children.index(alternative)] = depth - 1
+        return found
 
     def _collect_strings(self) -> None:
-        for node in self.nodes:
-            if node.type in ("formal_parameter", "local_variable_declaration"):
-                type_node = node.child_by_field_name("type")
-                if type_node is None or simple_type(node_text(type_node)) != "String":
-                    continue
-                if node.type == "formal_parameter":
-                    name = node.child_by_field_name("name")
-                    if name is not None:
-                        self.strings.add(node_text(name))
-                else:
-                    for declarator in node.named_children:
-                        if declarator.type == "variable_declarator":
-                            name = declarator.child_by_field_name("name")
-                            if name is not None:
-                                self.strings.add(node_text(name))
+        for node in (*self.found["formal_parameter"], *self.found["local_variable_declaration"]):
+            type_node = node.child_by_field_name("type")
+            if type_node is None or simple_type(node_text(type_node)) != "String":
+                continue
+            if node.type == "formal_parameter":
+                name = node.child_by_field_name("name")
+                if name is not None:
+                    self.strings.add(node_text(name))
+            else:
+                for declarator in node.named_children:
+                    if declarator.type == "variable_declarator":
+                        name = declarator.child_by_field_name("name")
+                        if name is not None:
+                            self.strings.add(node_text(name))
 
     def _length(self) -> None:
         lines = self.node.end_point[0] - self.node.start_point[0] + 1
@@ -227,18 +275,16 @@ class CallableChecks:
 
     def _escapes_or_closed(self, name: str) -> bool:
         """Returned, stored in a field, or closed in a finally block: ownership is handled elsewhere."""
-        for node in self.nodes:
-            if node.type == "return_statement" and any(
-                n.type == "identifier" and node_text(n) == name for n in walk(node)
-            ):
+        for node in self.found["return_statement"]:
+            if any(n.type == "identifier" and node_text(n) == name for n in walk(node)):
                 return True
-            if node.type == "assignment_expression":
-                right = node.child_by_field_name("right")
-                if right is not None and right.type == "identifier" and node_text(right) == name:
-                    return True
-            if node.type == "finally_clause" and f"{name}.close()" in node_text(node).replace(" ", ""):
+        for node in self.found["assignment_expression"]:
+            right = node.child_by_field_name("right")
+            if right is not None and right.type == "identifier" and node_text(right) == name:
                 return True
-        return False
+        return any(
+            f"{name}.close()" in _without_blanks(node_text(node)) for node in self.found["finally_clause"]
+        )
 
     def _magic(self, node: Any) -> None:
         value = _number_value(node_text(node))
@@ -247,7 +293,7 @@ class CallableChecks:
         if self.name == "hashCode" and value == 31:
             return
         parent = node.parent
-        while parent is not None and parent is not self.node:
+        while parent is not None and parent != self.reviewed:
             if parent.type in _NO_MAGIC_CONTEXT:
                 return
             if parent.type == "binary_expression" and node_text(parent.child_by_field_name("operator")) in (

@@ -1,8 +1,11 @@
 """Static review checks on the syntax tree, for grounded ``code_review`` answers.
 
-Each finding names a line of the code shown to the model and says why the pattern matters. Trees come
-from :mod:`codetune.extract.java` (the only module importing tree-sitter) and are walked duck-typed:
-``.type``, ``.children``, ``.named_children``, ``.child_by_field_name``, ``.text``, ``.start_point``.
+Each finding names a line of the code shown to the model and says why the pattern matters. The checks
+walk the declaration's node in the file's syntax tree when the caller has it (prepare's workers keep the
+extractor's tree), or parse the code with :mod:`codetune.extract.java` (the only module importing
+tree-sitter); either way the same nodes, walked duck-typed: ``.type``, ``.children``,
+``.named_children``, ``.child_by_field_name``, ``.text``, ``.start_point``. Lines count from the
+declaration's first line, so the dedented code and the file give the same line numbers.
 
 The checks are heuristics tuned to say little rather than too much: a review that invents problems
 teaches the model to invent problems. Each check is capped per review (``max_per_check``).
@@ -51,16 +54,24 @@ def _is_public_api(member: Member | None, type_unit: TypeUnit) -> bool:
 
 
 def review_member(
-    code: str, member: Member, type_unit: TypeUnit, *, line_offset: int = 0, limits: CheckLimits | None = None
+    code: str,
+    member: Member,
+    type_unit: TypeUnit,
+    *,
+    line_offset: int = 0,
+    limits: CheckLimits | None = None,
+    node: Any = None,
 ) -> list[Finding]:
-    """Findings for one method or constructor; ``code`` is its dedented source (Javadoc not included) and
-    ``line_offset`` the number of lines shown above it (its Javadoc)."""
-    from codetune.extract.java import parse_member
-
+    """Findings for one method or constructor; ``code`` is its dedented source (Javadoc not included),
+    ``line_offset`` the number of lines shown above it (its Javadoc), and ``node`` its declaration in the
+    file's tree if the caller has it (else ``code`` is parsed)."""
     limits = limits or CheckLimits()
-    node = parse_member(code)
     if node is None:
-        return []
+        from codetune.extract.java import parse_member
+
+        node = parse_member(code)
+        if node is None:
+            return []
     base = node.start_point[0]
 
     def line_of(n: Any) -> int:
@@ -75,18 +86,27 @@ def review_member(
 
 
 def review_type(
-    code: str, type_unit: TypeUnit, *, line_offset: int = 0, limits: CheckLimits | None = None
+    code: str,
+    type_unit: TypeUnit,
+    *,
+    line_offset: int = 0,
+    limits: CheckLimits | None = None,
+    node: Any = None,
 ) -> list[Finding]:
-    """Findings for a whole (small) type: every callable's checks plus the type-level ones."""
-    from codetune.extract.java import parse_tree
-
+    """Findings for a whole (small) type: every callable's checks plus the type-level ones. ``node`` is
+    its declaration in the file's tree if the caller has it (else ``code`` is parsed)."""
     limits = limits or CheckLimits()
-    root = parse_tree(code).root_node
+    if node is None:
+        from codetune.extract.java import parse_tree
+
+        root, base = parse_tree(code).root_node, 0  # the program: its rows are the code's lines
+    else:
+        root, base = node, node.start_point[0]
     if root.has_error:
         return []
 
     def line_of(n: Any) -> int:
-        return n.start_point[0] + 1 + line_offset
+        return n.start_point[0] - base + 1 + line_offset
 
     def member_line(member: Member) -> int:
         # The line that names the member, not an annotation line above it.
@@ -104,7 +124,7 @@ def review_type(
     strings = _string_fields(type_unit)
     for node in walk(root):
         if node.type in CALLABLES:
-            findings += CallableChecks(node, line_of, strings, limits).run()
+            findings += CallableChecks(node, line_of, strings, limits, reviewed=root).run()
     members = (*type_unit.constructors, *type_unit.methods)
     if type_unit.javadoc is None and _is_public_api(None, type_unit):
         findings.append(Finding(1 + line_offset, "missing_javadoc", type_unit.kind))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -54,11 +54,16 @@ TYPE_WORDS = {
 
 @dataclass(frozen=True)
 class Unit:
-    """A method, constructor or type, with the type that declares it and its split group."""
+    """A method, constructor or type, with the type that declares it and its split group.
+
+    ``node`` is the declaration's node in the file's syntax tree where the caller still has it
+    (prepare's workers do): the review checks walk it instead of parsing the code again.
+    """
 
     type: TypeUnit
     member: Member | None
     group: str
+    node: Any = field(default=None, compare=False, repr=False)
 
     @property
     def id(self) -> str:

@@ -98,10 +98,12 @@ class ReviewStrategy:
         snippet, offset = self.snippet(unit)
         code = unit.code()
         if unit.is_type:
-            findings = review_type(code, unit.type, line_offset=offset, limits=self.limits)
+            findings = review_type(code, unit.type, line_offset=offset, limits=self.limits, node=unit.node)
         else:
             assert unit.member is not None
-            findings = review_member(code, unit.member, unit.type, line_offset=offset, limits=self.limits)
+            findings = review_member(
+                code, unit.member, unit.type, line_offset=offset, limits=self.limits, node=unit.node
+            )
         findings = findings[: self.options.max_findings]
         index = choose(REVIEW, NAME, unit.id, self.seed)
         prompt = REVIEW[index].format(kind=unit.kind_word, display=unit.display, code=fence(snippet))
