@@ -29,6 +29,7 @@ from codetune.io import directory_lock, fingerprint, read_json, sha256_file, wri
 if TYPE_CHECKING:
     from codetune.backends.base import Backend
     from codetune.config import Config
+    from codetune.dataset.teaching import TeachingPlan
     from codetune.eval.runner import EvalOutcome
     from codetune.job_state import JobStatus
     from codetune.jobs import JobRecord, JobStore
@@ -67,6 +68,8 @@ class RunHooks:
     progress: Progress | None = None
     stage_started: Callable[[str, str], None] | None = None  # (stage, what it is about to do)
     job_status: Callable[[JobStatus], None] | None = None
+    # Sees what the prepare stage's teacher (strategy.teacher) would cost before it is asked; raises to refuse.
+    confirm_teacher: Callable[[TeachingPlan], None] | None = None
 
 
 def source_digest(root: Path) -> str:
@@ -121,6 +124,7 @@ def _prepare_detail(output: Path) -> dict[str, Any]:
 def run_prepare(config: Config, source: str | Path, output: Path, hooks: RunHooks) -> StageResult:
     from codetune.dataset.pipeline import prepare
     from codetune.sources import resolve_source
+    from codetune.strategies.teacher import make_teacher
 
     started = time.monotonic()
     source_dir = resolve_source(source, progress=hooks.progress)
@@ -129,7 +133,15 @@ def run_prepare(config: Config, source: str | Path, output: Path, hooks: RunHook
         return StageResult("prepare", "reused", time.monotonic() - started, _prepare_detail(output))
     if hooks.stage_started:
         hooks.stage_started("prepare", f"preparing training data from {source}")
-    result = prepare(config, source_dir, output, progress=hooks.progress, source_label=str(source))
+    result = prepare(
+        config,
+        source_dir,
+        output,
+        progress=hooks.progress,
+        source_label=str(source),
+        teacher=make_teacher(config),
+        confirm_teacher=hooks.confirm_teacher,
+    )
     outputs = {path.name: sha256_file(path) for path in result.files.values() if path.is_file()}
     # Written last: only a finished stage is ever reused.
     write_json(output / STAGE_FILE, {"key": key, "outputs": outputs})

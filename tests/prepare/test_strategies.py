@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from codetune.backends.base import GenerationOptions, Reply
-from codetune.errors import BackendError, ConfigError
+from codetune.errors import ConfigError
 from codetune.extract import ExtractOptions, parse_entry, parse_source
 from codetune.extract.discover import find_java_files
-from codetune.records import Example, Message
+from codetune.records import Example
 from codetune.strategies import Skip, get_strategy
 from codetune.strategies.common import Unit
 from codetune.strategies.review import CLEAN_ANSWER
-from codetune.strategies.teacher import ChatTeacher
 
 SOURCE = """package com.acme;
 
@@ -307,42 +304,3 @@ def test_option_typos_and_unknown_names_are_config_errors() -> None:
         get_strategy("code_golf")
     with pytest.raises(ConfigError, match="clean_share"):
         get_strategy("code_review", {"clean_share": 3})
-
-
-class FakeChat:
-    """A ChatModel stand-in: answers from a table, fails on request."""
-
-    name = "fake-teacher"
-
-    def __init__(self, fail: bool = False) -> None:
-        self.calls = 0
-        self.fail = fail
-
-    def generate(
-        self, messages: Sequence[Message], *, system: str | None, options: GenerationOptions
-    ) -> Reply:
-        self.calls += 1
-        if self.fail:
-            raise BackendError("quota exceeded")
-        assert messages[-1].role == "user" and system
-        return Reply(text=f"It counts the jobs (answer {self.calls}).", latency_seconds=0.0, model=self.name)
-
-
-def test_a_teacher_answers_for_units_without_javadoc_within_its_budget(tmp_path: Path) -> None:
-    chat = FakeChat()
-    teacher = ChatTeacher(chat, max_units=1, cache_path=tmp_path / "cache.json")
-    strategy = get_strategy("code_explanation", system="S", teacher=teacher)
-    found = units()
-    built = strategy.build(found["size"])
-    assert isinstance(built, Example) and built.meta["teacher"] is True
-    assert built.messages[1].text == "It counts the jobs (answer 1)."
-    assert strategy.build(found["submit"]).meta.get("teacher") is None  # type: ignore[union-attr]
-    undocumented = units(SOURCE.replace("public int size()", "public int total()"))["total"]
-    assert strategy.build(undocumented) == Skip("no_javadoc")  # budget of one spent
-    teacher.save()
-    cached = ChatTeacher(FakeChat(), max_units=0, cache_path=tmp_path / "cache.json")
-    again = get_strategy("code_explanation", system="S", teacher=cached).build(found["size"])
-    assert isinstance(again, Example) and again.messages[1].text == built.messages[1].text
-    failing = ChatTeacher(FakeChat(fail=True), max_units=5)
-    assert get_strategy("code_explanation", teacher=failing).build(found["size"]) == Skip("no_javadoc")
-    assert failing.stats()["failed"] == 1

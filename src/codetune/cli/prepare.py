@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from codetune.cli.options import ConfigOption, SourceOption, load
+from codetune.cli.options import ConfigOption, SourceOption, YesOption, load
+
+if TYPE_CHECKING:
+    from codetune.dataset.teaching import TeachingPlan
 
 OutputOption = typer.Option(None, "--output", "-o", help="Output directory (default: data.output).")
 StrategyOption = typer.Option(
@@ -71,11 +74,17 @@ def register(app: typer.Typer) -> None:
         workers: int = WorkersOption,
         no_progress: bool = NoProgressOption,
         config_path: Path = ConfigOption,
+        yes: bool = YesOption,
     ) -> None:
-        """Turn Java sources into train.jsonl / validation.jsonl (Gemini format by default), a manifest and a report."""
-        from codetune.cli.ui import console, progress_bar
+        """Turn Java sources into train.jsonl / validation.jsonl (Gemini format by default), a manifest and a report.
+
+        With strategy.teacher enabled, a stronger model writes the Javadoc of undocumented units: the cost is
+        shown and confirmed first (--yes to skip the question; without a terminal nothing is sent without it).
+        """
+        from codetune.cli.ui import confirm, console, progress_bar, show_rows
         from codetune.dataset.pipeline import prepare
         from codetune.sources import resolve_source
+        from codetune.strategies.teacher import make_teacher
 
         config = load(
             config_path,
@@ -91,12 +100,14 @@ def register(app: typer.Typer) -> None:
             },
             strategy={"name": _strategies(strategy)},
         )
-        teacher = None
-        if config.strategy.teacher.enabled:
-            from codetune.strategies.teacher import make_teacher
-
-            teacher = make_teacher(config, Path(config.data.output) / "teacher-cache.json")
+        teacher = make_teacher(config)
         with progress_bar(transient=True, enabled=not no_progress) as progress:
+
+            def confirm_teacher(plan: TeachingPlan) -> None:
+                with progress.paused():
+                    show_rows(f"teacher: {config.strategy.teacher.model} writes missing Javadoc", plan.rows())
+                    confirm("send these questions to the teacher?", yes=yes, what="the teacher's requests")
+
             root = resolve_source(config.data.source, progress=progress)
             result = prepare(
                 config,
@@ -105,6 +116,7 @@ def register(app: typer.Typer) -> None:
                 progress=progress,
                 source_label=config.data.source,
                 teacher=teacher,
+                confirm_teacher=confirm_teacher,
             )
         _render_summary(result.table_rows(), f"prepared {config.data.source} -> {config.data.output}")
         for warning in result.report.get("warnings", []):

@@ -10,6 +10,7 @@ import typer
 from codetune.cli.options import BackendOption, ConfigOption, SourceOption, YesOption, load
 
 if TYPE_CHECKING:
+    from codetune.dataset.teaching import TeachingPlan
     from codetune.job_state import JobStatus
     from codetune.pipeline import RunSummary
 
@@ -116,6 +117,7 @@ def register(app: typer.Typer) -> None:
             is_interactive,
             progress_bar,
             render_status,
+            show_rows,
         )
         from codetune.orchestration import status_line
         from codetune.pipeline import RunHooks, run_all
@@ -151,7 +153,22 @@ def register(app: typer.Typer) -> None:
         try:
             with progress_bar(transient=True, enabled=interactive) as progress:
                 bar.append(progress)
-                hooks = RunHooks(progress=progress, stage_started=stage_started, job_status=job_status)
+
+                def confirm_teacher(plan: TeachingPlan) -> None:
+                    with progress.paused():
+                        show_rows(
+                            f"teacher: {config.strategy.teacher.model} writes missing Javadoc", plan.rows()
+                        )
+                        confirm(
+                            "send these questions to the teacher?", yes=yes, what="the teacher's requests"
+                        )
+
+                hooks = RunHooks(
+                    progress=progress,
+                    stage_started=stage_started,
+                    job_status=job_status,
+                    confirm_teacher=confirm_teacher,
+                )
                 summary = run_all(
                     config, source=source, evaluate=not no_eval, eval_limit=eval_limit, hooks=hooks
                 )

@@ -64,11 +64,41 @@ def confirm(question: str, *, yes: bool, what: str = "this") -> None:
         )
 
 
+class ProgressBars:
+    """A :data:`ProgressCallback` drawing one rich bar per stage description, which can step aside while the
+    user is asked something (:meth:`paused`)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self._progress is None:
+            return
+        # "train (loss 1.2)": the text before " (" names the bar, the rest is live detail on it.
+        key = stage.split(" (", 1)[0]
+        if key not in self._tasks:
+            self._tasks[key] = self._progress.add_task(stage, total=total)
+        self._progress.update(self._tasks[key], completed=done, total=total, description=stage)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """The bars hidden while the block runs (a question, a table), drawn again after it."""
+        if self._progress is None:
+            yield
+            return
+        self._progress.stop()
+        try:
+            yield
+        finally:
+            self._progress.start()
+
+
 @contextlib.contextmanager
-def progress_bar(*, transient: bool = False, enabled: bool = True) -> Iterator[ProgressCallback]:
-    """A rich progress display driven by a :data:`ProgressCallback`; one bar per stage description."""
+def progress_bar(*, transient: bool = False, enabled: bool = True) -> Iterator[ProgressBars]:
+    """Rich progress bars driven by a :data:`ProgressCallback`; one bar per stage description."""
     if not enabled:
-        yield lambda stage, done, total: None
+        yield ProgressBars(None)
         return
     progress = Progress(
         SpinnerColumn(),
@@ -80,17 +110,20 @@ def progress_bar(*, transient: bool = False, enabled: bool = True) -> Iterator[P
         console=err_console,
         transient=transient,
     )
-    tasks: dict[str, TaskID] = {}
-
-    def update(stage: str, done: int, total: int | None) -> None:
-        # "train (loss 1.2)": the text before " (" names the bar, the rest is live detail on it.
-        key = stage.split(" (", 1)[0]
-        if key not in tasks:
-            tasks[key] = progress.add_task(stage, total=total)
-        progress.update(tasks[key], completed=done, total=total, description=stage)
-
     with progress:
-        yield update
+        yield ProgressBars(progress)
+
+
+def show_rows(title: str, rows: list[tuple[str, str]]) -> None:
+    """A two-column table (label, value) under a title: an estimate, a summary."""
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in rows:
+        table.add_row(label, value)
+    console.print(table)
 
 
 def render_status(line: str) -> str:

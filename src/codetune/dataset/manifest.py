@@ -112,13 +112,18 @@ def config_snapshot(config: Config) -> dict[str, Any]:
 
 
 def manifest_records(examples: Sequence[Example]) -> list[dict[str, str]]:
-    return [
-        {
+    """One record per output line; a teacher-written example says so (``source: teacher``) and names the
+    model that wrote its Javadoc."""
+    records = []
+    for e in examples:
+        record = {
             "example_id": e.id,
             "unit_id": e.unit_id,
             "source_file": e.source_file,
             "group": e.group,
             "strategy": e.strategy,
         }
-        for e in examples
-    ]
+        if e.meta.get("source") == "teacher":
+            record.update(source="teacher", teacher_model=str(e.meta.get("teacher_model")))
+        records.append(record)
+    return records

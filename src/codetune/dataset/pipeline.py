@@ -7,11 +7,13 @@
 2. ``_count_files``: count every file and its issues, pass on the units of the files used;
 3. ``_drop_duplicates``: drop units that repeat an earlier one (exact, then MinHash LSH);
 4. ``_balance``: let each strategy keep what it wants of its examples;
-5. ``_split``: train and validation, by group;
+   (with a teacher, ``_teach``: the undocumented units' questions priced, confirmed and sent, then steps
+   1-4 again to build from the answers; :mod:`codetune.dataset.teaching` has the rules)
+5. ``_split``: train and validation, by group (the teacher's examples kept out of validation unless
+   ``strategy.teacher.in_validation``);
 6. ``_write``: ``train.jsonl`` / ``validation.jsonl`` in the chosen format;
 7. ``_validate``: read them back and check every row for the format's target;
-8. ``_save_teacher``, with a teacher: keep its answers (cached) for the next run;
-9. ``summarize``, ``build_manifest`` (:mod:`codetune.dataset.manifest`) and ``_write_report``:
+8. ``summarize``, ``build_manifest`` (:mod:`codetune.dataset.manifest`) and ``_write_report``:
    ``manifest.json`` (one record per output line, counts, config, versions, hashes) and ``report.json`` /
    ``report.md``.
 
@@ -36,13 +38,14 @@ if TYPE_CHECKING:
     from codetune.dataset.manifest import Summary
     from codetune.dataset.split import Split
     from codetune.dataset.stats import PrepareStats
+    from codetune.dataset.teaching import Confirm, TeachingOutcome
     from codetune.dataset.units import Candidate, FileOutcome, FileWorker
     from codetune.dataset.validate import ValidationResult
     from codetune.extract.discover import SourceEntry
     from codetune.formats import Format
     from codetune.records import Example
     from codetune.strategies import Strategy
-    from codetune.strategies.teacher import ChatTeacher
+    from codetune.strategies.teacher import Question, Teacher, TeacherLookup
 
 Progress = Callable[[str, int, int | None], None]
 STAGE = "prepare"
@@ -51,7 +54,6 @@ VALIDATION_FILE = "validation.jsonl"
 MANIFEST_FILE = "manifest.json"
 REPORT_FILE = "report.json"
 REPORT_MARKDOWN = "report.md"
-TEACHER_CACHE = "teacher-cache.json"
 _POOL_MIN_FILES = 48  # below this, starting processes costs more than it saves
 
 
@@ -68,7 +70,7 @@ class PrepareResult:
         return table_rows(self.report)
 
 
-def build_strategies(config: Config, teacher: ChatTeacher | None = None) -> list[Strategy]:
+def build_strategies(config: Config) -> list[Strategy]:
     """The configured strategies, options validated (a typo is a ConfigError before any work)."""
     from codetune.strategies import STRATEGIES, get_strategy
 
@@ -85,9 +87,7 @@ def build_strategies(config: Config, teacher: ChatTeacher | None = None) -> list
         )
     system = config.strategy.system_instruction.strip() or None
     return [
-        get_strategy(
-            name, config.strategy.options.get(name, {}), system=system, seed=config.data.seed, teacher=teacher
-        )
+        get_strategy(name, config.strategy.options.get(name, {}), system=system, seed=config.data.seed)
         for name in names
     ]
 
@@ -99,14 +99,15 @@ def prepare(
     *,
     progress: Progress | None = None,
     source_label: str | None = None,
-    teacher: ChatTeacher | None = None,
+    teacher: Teacher | None = None,
+    confirm_teacher: Confirm | None = None,
 ) -> PrepareResult:
     """Run the whole prepare step, one named step after the other (see the module docstring).
 
-    ``source`` is a directory of Java files; ``source_label`` is what the manifest calls it.
+    ``source`` is a directory of Java files; ``source_label`` is what the manifest calls it. With a
+    ``teacher``, ``confirm_teacher`` sees what asking it costs before anything is sent, and raises to refuse.
     """
     from codetune.dataset.manifest import build_manifest, summarize
-    from codetune.dataset.stats import PrepareStats
     from codetune.extract.discover import find_java_files
     from codetune.formats import get_format
 
@@ -114,44 +115,74 @@ def prepare(
     output = Path(output)
     label = source_label or str(source)
     fmt = get_format(config.data.format)
-    strategies = build_strategies(config, teacher)  # fails fast on bad options, before any work
+    strategies = build_strategies(config)  # fails fast on bad options, before any work
     entries = find_java_files(source)  # and on a source without Java files
-    stats = PrepareStats()
+    lookup = teacher.lookup if teacher is not None else None
     with directory_lock(output, STAGE):
-        file_hashes: list[str] = []
-        outcomes = _file_outcomes(entries, config, teacher, progress)
-        candidates = _count_files(outcomes, stats, file_hashes)
-        built = _drop_duplicates(candidates, config.data, stats)
-        kept = _balance(strategies, built, config.data.max_tokens, stats)
+        stats, file_hashes, kept, questions = _examples(entries, config, strategies, lookup, progress)
+        teaching = None
+        if teacher is not None:
+            teaching, asked = _teach(teacher, kept, questions, confirm_teacher, progress)
+            if asked:  # a second pass builds from the new answers, read from the cache
+                stats, file_hashes, kept, _ = _examples(entries, config, strategies, lookup, progress)
+            kept = _keep_taught(kept, teaching, teacher.lookup)
         if not kept:
             raise DataError(
                 f"no training examples could be made from {label}: {_why_nothing(stats)}",
                 hint="fix what the counts point at; with little Javadoc try --strategy code_review; "
                 "for test code try --include-tests",
             )
-        split = _split(kept, config.data, stats)
+        apart = teaching is not None and not config.strategy.teacher.in_validation
+        split = _split(kept, config.data, stats, teaching=teaching if apart else None)
         files = _write(output, fmt, split)
         checks = _validate(files, fmt, split, stats)
-        if teacher is not None:
-            _save_teacher(teacher, stats)
         summary = summarize(files, split, config.data)
         write_json(files["manifest"], build_manifest(fmt, label, file_hashes, config, stats, split, summary))
-        report = _write_report(files, fmt, label, stats, summary, seconds=time.monotonic() - started)
+        report = _write_report(
+            files,
+            fmt,
+            label,
+            stats,
+            summary,
+            seconds=time.monotonic() - started,
+            teacher=teaching.report() if teaching is not None else None,
+        )
     return PrepareResult(output=output, files=files, report=report, validation=checks)
 
 
 # --- the steps, in the order prepare() runs them ---------------------------------------------------------
 
 
+def _examples(
+    entries: Sequence[SourceEntry],
+    config: Config,
+    strategies: Sequence[Strategy],
+    teacher: TeacherLookup | None,
+    progress: Progress | None,
+) -> tuple[PrepareStats, list[str], list[Example], list[Question]]:
+    """Steps 1-4: the counts, the input's file hashes, the examples each strategy keeps, and the teacher's
+    questions of the units kept (in file order)."""
+    from codetune.dataset.stats import PrepareStats
+
+    stats = PrepareStats()
+    file_hashes: list[str] = []
+    questions: list[Question] = []
+    outcomes = _file_outcomes(entries, config, teacher, progress)
+    candidates = _count_files(outcomes, stats, file_hashes)
+    built = _drop_duplicates(candidates, config.data, stats, questions)
+    kept = _balance(strategies, built, config.data.max_tokens, stats)
+    return stats, file_hashes, kept, questions
+
+
 def _file_outcomes(
-    entries: Sequence[SourceEntry], config: Config, teacher: ChatTeacher | None, progress: Progress | None
+    entries: Sequence[SourceEntry], config: Config, teacher: TeacherLookup | None, progress: Progress | None
 ) -> Iterator[FileOutcome]:
     """Each file extracted, filtered, turned into examples and scrubbed, in file order (worker processes
-    when that pays off; one process with a teacher, whose answers are cached in this one)."""
+    when that pays off; a teacher's cached answers are read in each)."""
     from codetune.dataset import units
     from codetune.extract.pipeline import resolve_workers
 
-    workers = 1 if teacher is not None else resolve_workers(config.data.workers, len(entries))
+    workers = resolve_workers(config.data.workers, len(entries))
     factory = functools.partial(_make_worker, config, teacher)
     total = len(entries)
     if progress:
@@ -178,11 +209,11 @@ def _file_outcomes(
             pool.join()
 
 
-def _make_worker(config: Config, teacher: ChatTeacher | None = None) -> FileWorker:
+def _make_worker(config: Config, teacher: TeacherLookup | None = None) -> FileWorker:
     from codetune.dataset.secrets import SecretScrubber
     from codetune.dataset.units import FileWorker
 
-    return FileWorker(config, build_strategies(config, teacher), SecretScrubber())
+    return FileWorker(config, build_strategies(config), SecretScrubber(), teacher)
 
 
 def _count_files(
@@ -213,9 +244,10 @@ def _count_files(
 
 
 def _drop_duplicates(
-    candidates: Iterable[Candidate], data: DataConfig, stats: PrepareStats
+    candidates: Iterable[Candidate], data: DataConfig, stats: PrepareStats, questions: list[Question]
 ) -> dict[str, list[Example]]:
-    """The examples of every unit that repeats no earlier one (exact, then near), by strategy."""
+    """The examples of every unit that repeats no earlier one (exact, then near), by strategy; the teacher's
+    questions of those units go to ``questions``."""
     from codetune.dataset.dedup import Deduplicator
 
     dedup = Deduplicator(
@@ -228,6 +260,8 @@ def _drop_duplicates(
             stats.unit_drops[duplicate.kind] += 1
             continue
         stats.units["kept"] += 1
+        if candidate.question is not None:
+            questions.append(candidate.question)
         for strategy_name, reason in candidate.skipped:
             stats.skipped[strategy_name][reason] += 1
         for strategy_name, reason in candidate.dropped:
@@ -265,20 +299,77 @@ def _balance(
     return kept
 
 
-def _split(kept: list[Example], data: DataConfig, stats: PrepareStats) -> Split:
-    """Train and validation by group; the kept and scrubbed counts, and the split's warnings."""
-    from codetune.dataset.split import split_examples, strategy_counts
-    from codetune.dataset.validate import check_split_sizes
+def _teach(
+    teacher: Teacher,
+    kept: list[Example],
+    questions: list[Question],
+    confirm: Confirm | None,
+    progress: Progress | None,
+) -> tuple[TeachingOutcome, bool]:
+    """Choose the units to teach, price and confirm the new questions, send them; True when new answers
+    came back (so the examples must be built again)."""
+    from codetune.dataset import teaching
 
-    stats.kept.update(strategy_counts(kept))
-    for example in kept:
-        stats.secrets.update(example.meta.get("secrets", {}))
-    split = split_examples(
-        kept,
+    in_validation = teacher.settings.in_validation
+    own = [e for e in kept if not teaching.is_taught(e)]
+    validation_groups = (
+        None if in_validation else set(_split_of(own, teacher.config.data).validation_group_names)
+    )
+    plan = teaching.plan(teacher, questions, validation_groups=validation_groups)
+    outcome = teaching.TeachingOutcome(teacher.lookup.model, plan)
+    if plan.pending:
+        outcome.run = teaching.teach(teacher, plan, confirm=confirm, progress=progress)
+    return outcome, bool(outcome.run and outcome.run.answered)
+
+
+def _keep_taught(kept: list[Example], outcome: TeachingOutcome, lookup: TeacherLookup) -> list[Example]:
+    """The codebase's own examples, and the teacher's for the units chosen for it (counted by strategy);
+    answers without a usable Javadoc are counted by why."""
+    from codetune.dataset.teaching import is_taught
+
+    chosen = {question.unit_id for question in outcome.plan.chosen}
+    for question in outcome.plan.chosen:
+        problem = lookup.javadoc(question)[1]
+        if problem is not None:
+            outcome.unusable[problem] += 1
+    result = [e for e in kept if not is_taught(e) or e.unit_id in chosen]
+    outcome.examples.update(e.strategy for e in result if is_taught(e))
+    return result
+
+
+def _split_of(examples: list[Example], data: DataConfig) -> Split:
+    from codetune.dataset.split import split_examples
+
+    return split_examples(
+        examples,
         fraction=data.validation_fraction,
         seed=data.seed,
         max_validation=data.max_validation_examples,
     )
+
+
+def _split(
+    kept: list[Example], data: DataConfig, stats: PrepareStats, *, teaching: TeachingOutcome | None = None
+) -> Split:
+    """Train and validation by group; the kept and scrubbed counts, and the split's warnings. With
+    ``teaching``, the split is made from the codebase's own examples and the teacher's go to train (those
+    of a validation group are left out, counted)."""
+    from codetune.dataset.split import strategy_counts
+    from codetune.dataset.teaching import is_taught, place
+    from codetune.dataset.validate import check_split_sizes
+
+    if teaching is None:
+        split = _split_of(kept, data)
+    else:
+        split = _split_of([e for e in kept if not is_taught(e)], data)
+        left_out = place(split, [e for e in kept if is_taught(e)], seed=data.seed)
+        for example in left_out:
+            stats.dropped[example.strategy]["teacher_in_validation_group"] += 1
+        teaching.left_out_of_validation = len(left_out)
+    written = [*split.train, *split.validation]
+    stats.kept.update(strategy_counts(written))
+    for example in written:
+        stats.secrets.update(example.meta.get("secrets", {}))
     stats.warnings += split.notes
     stats.warnings += check_split_sizes(len(split.train), len(split.validation))
     return split
@@ -325,21 +416,25 @@ def _validate(
     return checks
 
 
-def _save_teacher(teacher: ChatTeacher, stats: PrepareStats) -> None:
-    """Write the teacher's answer cache; its counts go into the report's warnings."""
-    teacher.save()
-    stats.warnings.append(f"teacher: {teacher.stats()}")
-
-
 def _write_report(
-    files: dict[str, Path], fmt: Format, label: str, stats: PrepareStats, summary: Summary, *, seconds: float
+    files: dict[str, Path],
+    fmt: Format,
+    label: str,
+    stats: PrepareStats,
+    summary: Summary,
+    *,
+    seconds: float,
+    teacher: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``report.json`` and ``report.md``: the counts, and the run time (which the manifest leaves out)."""
+    """``report.json`` and ``report.md``: the counts, and what changes from run to run, which the manifest
+    leaves out (the run time; what the teacher was asked now and what came from its cache)."""
     from codetune.dataset.stats import build_report, render_markdown
 
     report = build_report(
         stats, split=summary.split, tokens=summary.tokens, outputs=summary.outputs, seconds=seconds
     )
+    if teacher is not None:
+        report["teacher"] = teacher
     report["source"] = label
     report["format"] = fmt.name
     write_json(files["report"], report)

@@ -137,6 +137,19 @@ def table_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
                 f"min {summary['min']} / p50 {summary['p50']} / p95 {summary['p95']} / max {summary['max']} (estimated)",
             )
         )
+    teacher = report.get("teacher")
+    if teacher:
+        examples = _reasons(teacher["examples"])
+        failed = {**teacher["failed"], **teacher["unusable_answers"]}
+        rows.append(
+            (
+                "teacher",
+                f"{teacher['model']}: {sum(teacher['examples'].values())} examples ({examples}) for "
+                f"{teacher['units_chosen']} undocumented units; asked now {teacher['asked_now']}, "
+                f"cached {teacher['from_cache']}; failed or unusable: {_reasons(failed)}; "
+                f"secrets scrubbed from prompts: {_reasons(teacher['secrets_scrubbed_from_prompts'])}",
+            )
+        )
     if "seconds" in report:
         rows.append(("time", f"{report['seconds']:.1f} s"))
     return rows

@@ -1,7 +1,10 @@
 """Per-file work of prepare: extract one file, filter its units, build examples, scrub secrets.
 
 Runs in worker processes (one file at a time, results in file order), so it holds no global state but
-the :class:`FileWorker` built once per process. Everything here is deterministic; dedup, balancing and
+the :class:`FileWorker` built once per process. With a teacher, a unit that a strategy skips for want of a
+Javadoc gets a question (:class:`~codetune.strategies.teacher.Question`); when the teacher's answer is
+cached, the strategy builds from the Javadoc the teacher wrote, and the example is marked
+(``meta["source"] = "teacher"`` and ``meta["teacher_model"]``). Everything here is deterministic; dedup, balancing and
 the split need all files and happen afterwards in :mod:`codetune.dataset.pipeline`.
 """
 
@@ -22,9 +25,10 @@ from codetune.dataset.filters import (
     too_short_reason,
     type_drop_reason,
 )
-from codetune.records import Example, Message
+from codetune.records import Example, Javadoc, Message
 from codetune.strategies import PROVISIONAL, Skip
 from codetune.strategies.common import Unit, outline
+from codetune.strategies.teacher import TEACHABLE, TEACHER, taught_unit
 from codetune.tokens import estimate_tokens
 
 if TYPE_CHECKING:
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from codetune.dataset.secrets import SecretScrubber
     from codetune.extract import ParsedFile
     from codetune.strategies import Strategy
+    from codetune.strategies.teacher import Question, TeacherLookup
 
 
 @dataclass
@@ -44,6 +49,7 @@ class Candidate:
     examples: list[Example]
     skipped: list[tuple[str, str]]  # (strategy, reason)
     dropped: list[tuple[str, str]]
+    question: Question | None = None  # for the teacher: the unit lacks the Javadoc a strategy needs
 
 
 @dataclass
@@ -89,10 +95,17 @@ _system_tokens = functools.lru_cache(maxsize=16)(estimate_tokens)
 class FileWorker:
     """Everything one process needs to turn a source file into candidates (built once per process)."""
 
-    def __init__(self, config: Config, strategies: list[Strategy], scrubber: SecretScrubber) -> None:
+    def __init__(
+        self,
+        config: Config,
+        strategies: list[Strategy],
+        scrubber: SecretScrubber,
+        teacher: TeacherLookup | None = None,
+    ) -> None:
         self.config = config
         self.strategies = strategies
         self.scrubber = scrubber
+        self.teacher = teacher
 
     def finish(self, example: Example) -> Example | None:
         """Scrub secrets from the example and measure it; ``None`` when it is over the token limit."""
@@ -142,10 +155,18 @@ class FileWorker:
         examples: list[Example] = []
         skipped: list[tuple[str, str]] = []
         dropped: list[tuple[str, str]] = []
+        question: Question | None = None  # asked once the unit turns out to need the teacher
+        doc: Javadoc | None = None  # the teacher's Javadoc, when its answer is cached and usable
         for strategy in self.strategies:
             built = strategy.build(unit)
             if built is None:
                 continue
+            if isinstance(built, Skip) and self.teacher is not None and built.reason in TEACHABLE:
+                if question is None:
+                    question = self.teacher.question(unit, self.scrubber)
+                    doc = self.teacher.javadoc(question)[0]
+                if doc is not None:
+                    built = self._taught(strategy, unit, doc) or built
             if isinstance(built, Skip):
                 skipped.append((strategy.name, built.reason))
                 continue
@@ -158,8 +179,22 @@ class FileWorker:
             else:
                 examples.append(finished)
         return Candidate(
-            unit.id, "type" if unit.is_type else "callable", dedup_text(unit), examples, skipped, dropped
+            unit.id,
+            "type" if unit.is_type else "callable",
+            dedup_text(unit),
+            examples,
+            skipped,
+            dropped,
+            question,
         )
+
+    def _taught(self, strategy: Strategy, unit: Unit, doc: Javadoc) -> Example | None:
+        """The strategy's example for ``unit`` documented by the teacher's Javadoc, marked as the teacher's."""
+        assert self.teacher is not None
+        built = strategy.build(taught_unit(unit, doc))
+        if not isinstance(built, Example):
+            return None
+        return replace(built, meta={**built.meta, "source": TEACHER, "teacher_model": self.teacher.model})
 
 
 def scrub_example(example: Example, scrubber: SecretScrubber) -> Example:

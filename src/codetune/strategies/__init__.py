@@ -20,7 +20,6 @@ from codetune.registry import Registry
 if TYPE_CHECKING:
     from codetune.records import Example
     from codetune.strategies.common import Unit
-    from codetune.strategies.teacher import Teacher
 
 
 # An example marked ``meta[PROVISIONAL] = True`` may well be dropped by its strategy's ``finalize`` (a clean
@@ -65,11 +64,10 @@ def get_strategy(
     *,
     system: str | None = None,
     seed: int = 0,
-    teacher: Teacher | None = None,
 ) -> Strategy:
     """An instance of the strategy registered as ``name``; bad options raise a ConfigError."""
     factory = STRATEGIES.get(name)
-    return factory(options or {}, system=system, seed=seed, teacher=teacher)
+    return factory(options or {}, system=system, seed=seed)
 
 
 def keep_all(examples: Sequence[Example]) -> tuple[list[Example], Counter[str]]:

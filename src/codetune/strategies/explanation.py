@@ -2,7 +2,8 @@
 written from its Javadoc (summary and description, each parameter, the result, each exception) in prose.
 
 Units without a usable Javadoc are skipped with the reason :func:`codetune.dataset.filters.javadoc_problem`
-gives, unless a teacher model is configured, which then writes the answer for a bounded number of them.
+gives (with ``strategy.teacher``, prepare asks a teacher model to write the missing Javadoc of
+undocumented units: :mod:`codetune.strategies.teacher`).
 Types are shown as an outline (fields and member signatures, no bodies) so the prompt stays short.
 """
 
@@ -12,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
@@ -30,9 +31,6 @@ from codetune.strategies.common import (
     sentence,
 )
 from codetune.strategies.templates import EXPLANATION
-
-if TYPE_CHECKING:
-    from codetune.strategies.teacher import Teacher
 
 NAME = "code_explanation"
 
@@ -155,15 +153,12 @@ def explanation_from_javadoc(doc: Javadoc, *, max_description_chars: int = 900) 
 class ExplanationStrategy:
     name = NAME
 
-    def __init__(
-        self, options: dict[str, Any], *, system: str | None, seed: int = 0, teacher: Teacher | None = None
-    ) -> None:
+    def __init__(self, options: dict[str, Any], *, system: str | None, seed: int = 0) -> None:
         from codetune.strategies.common import parse_options
 
         self.options = parse_options(ExplanationOptions, NAME, options)
         self.system = system
         self.seed = seed
-        self.teacher = teacher
 
     def prompt(self, unit: Unit) -> tuple[str, int]:
         """The user's request for ``unit`` and the template index used."""
@@ -194,12 +189,6 @@ class ExplanationStrategy:
                 unit.javadoc, max_description_chars=self.options.max_description_chars
             )
             return make_example(NAME, unit, prompt, answer, system=self.system, template=f"{NAME}/{index}")
-        if self.teacher is not None:
-            taught = self.teacher.answer(prompt, system=self.system, unit_id=unit.id)
-            if taught:
-                return make_example(
-                    NAME, unit, prompt, taught, system=self.system, template=f"{NAME}/{index}", teacher=True
-                )
         return Skip(problem)
 
     def finalize(self, examples: Sequence[Example]) -> tuple[list[Example], Counter[str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
@@ -27,9 +27,6 @@ from codetune.strategies.common import (
 )
 from codetune.strategies.explanation import trim_description
 from codetune.strategies.templates import GENERATION, GENERATION_PLAIN
-
-if TYPE_CHECKING:
-    from codetune.strategies.teacher import Teacher
 
 NAME = "code_generation"
 
@@ -110,15 +107,12 @@ def _spec_lines(doc: Javadoc, summary: str, max_details_chars: int) -> list[str]
 class GenerationStrategy:
     name = NAME
 
-    def __init__(
-        self, options: dict[str, Any], *, system: str | None, seed: int = 0, teacher: Teacher | None = None
-    ) -> None:
+    def __init__(self, options: dict[str, Any], *, system: str | None, seed: int = 0) -> None:
         from codetune.strategies.common import parse_options
 
         self.options = parse_options(GenerationOptions, NAME, options)
         self.system = system
         self.seed = seed
-        self.teacher = teacher  # not used: a task needs a description, which is what is missing
 
     def context(self, unit: Unit, member: Member) -> str:
         """Enclosing type, the fields and sibling methods the body mentions, the imports it needs, the signature."""

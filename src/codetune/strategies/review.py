@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
@@ -24,9 +24,6 @@ from codetune.strategies import PROVISIONAL, Skip
 from codetune.strategies.checks import CheckLimits, Finding, review_member, review_type
 from codetune.strategies.common import StrategyOptions, Unit, choose, fence, make_example
 from codetune.strategies.templates import REVIEW
-
-if TYPE_CHECKING:
-    from codetune.strategies.teacher import Teacher
 
 NAME = "code_review"
 CLEAN_ANSWER = "Looks good: no issues found."
@@ -62,9 +59,7 @@ def render_review(findings: Sequence[Finding]) -> str:
 class ReviewStrategy:
     name = NAME
 
-    def __init__(
-        self, options: dict[str, Any], *, system: str | None, seed: int = 0, teacher: Teacher | None = None
-    ) -> None:
+    def __init__(self, options: dict[str, Any], *, system: str | None, seed: int = 0) -> None:
         from codetune.strategies.common import parse_options
 
         self.options = parse_options(ReviewOptions, NAME, options)
