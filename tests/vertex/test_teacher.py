@@ -314,3 +314,24 @@ def test_the_cost_is_shown_first_and_without_a_terminal_nothing_is_sent(
     assert "cost (at most, estimate)" in out and "secrets scrubbed from the prompts" in out
     assert _teacher_calls(vertex_standin) == []
     assert not (project / "out" / "train.jsonl").exists()  # refused before anything was written
+
+
+def test_the_prepare_stage_of_run_asks_through_its_hook(project: Path, vertex_standin: VertexStandIn) -> None:
+    from codetune.config import load_config
+    from codetune.errors import ConfirmationRequired
+    from codetune.pipeline import RunHooks, run_prepare
+
+    config = load_config(project / "config.yaml", environ={})
+    seen: list[int] = []
+
+    def refuse(plan: Any) -> None:
+        seen.append(len(plan.pending))
+        raise ConfirmationRequired("refused")
+
+    with pytest.raises(ConfirmationRequired):
+        run_prepare(config, project / "src", project / "out", RunHooks(confirm_teacher=refuse))
+    assert seen and seen[0] > 0 and _teacher_calls(vertex_standin) == []
+
+    stage = run_prepare(config, project / "src", project / "out", RunHooks(confirm_teacher=lambda plan: None))
+    assert stage.status == "ran" and len(_teacher_calls(vertex_standin)) == seen[0]
+    assert any(r.get("source") == "teacher" for r in _manifest(project)["train"])
