@@ -12,6 +12,15 @@ MEMORY_HINT = "lower local.batch_size or local.max_length (or free memory) and t
 LOG_HINT = "see worker.log in the run directory"
 
 
+# How gloo and NCCL say that another process of the job went away mid-collective.
+_LOST_PEER = (
+    "Connection reset by peer",
+    "Connection closed by peer",
+    "communicator was aborted",
+    "Broken pipe",
+)
+
+
 def describe_failure(exc: BaseException) -> tuple[str, str | None]:
     """The one-line error and hint a job's status shows for an exception in the trainer.
 
@@ -21,12 +30,19 @@ def describe_failure(exc: BaseException) -> tuple[str, str | None]:
     'lower local.batch_size or local.max_length (or free memory) and train again'
     >>> describe_failure(ValueError("bad"))
     ('ValueError: bad', 'the traceback is in the run directory: worker.log')
+    >>> describe_failure(RuntimeError("[gloo/transport/tcp/pair.cc:537] Read error: Connection reset by peer"))[0]
+    'lost contact with another process of the job (it stopped, or its machine became unreachable)'
     """
     from codetune.errors import CodetuneError
 
     if isinstance(exc, CodetuneError):
         return exc.message, exc.hint
     text = str(exc)
+    if type(exc).__name__ in ("DistBackendError", "DistNetworkError") or any(m in text for m in _LOST_PEER):
+        return (
+            "lost contact with another process of the job (it stopped, or its machine became unreachable)",
+            "see how the job ended on its other machines (`codetune jobs` there) and worker.log here",
+        )
     if type(exc).__name__ == "OutOfMemoryError" or "CUDA out of memory" in text:
         return f"out of memory on the GPU while training ({text.splitlines()[0] if text else 'no detail'})", (
             f"{MEMORY_HINT}; or set local.device: cpu"
