@@ -150,3 +150,30 @@ def test_resume_in_another_world_size_is_refused_in_one_line(
     assert lines[1].startswith(f"hint: resume it as it ran: codetune resume {record.id} --processes 2")
     run_dir = RunDir(Path(record.extra["run_dir"]))
     assert run_dir.read_status()["state"] == "FAILED" and not run_dir.log.exists()  # nothing was started
+
+
+def test_the_readme_shows_two_machines_with_options_train_has(repo_root: Path) -> None:
+    import re
+    import shlex
+
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```bash\n(.*?)```", readme[readme.index("<!-- scaling -->") :], re.S)
+    assert block is not None
+    commands = [shlex.split(line.split("#")[0]) for line in block.group(1).splitlines() if line.strip()]
+    options = {"--processes": "processes", "--nodes": "nodes", "--node-rank": "node_rank"}
+    options["--rdzv-endpoint"] = "rdzv_endpoint"
+    from typer.main import get_command
+
+    from codetune.cli.app import app
+
+    train = get_command(app).commands["train"]  # type: ignore[attr-defined]
+    layouts = []
+    for command in commands:
+        assert command[:2] == ["codetune", "train"], command
+        assert train.make_context("train", command[2:]).params["node_rank"] in (0, 1)  # parses as given
+        given = dict(zip(command[2::2], command[3::2], strict=True))
+        assert set(given) <= set(options), given
+        local = {options[flag]: value for flag, value in given.items()}
+        layouts.append(load_config(None, environ={}, overrides={"local": local}).local)  # validates
+    assert [layout.node_rank for layout in layouts] == [0, 1]
+    assert {(layout.nodes, layout.rdzv_endpoint) for layout in layouts} == {(2, "10.0.0.5:29500")}
