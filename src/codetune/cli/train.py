@@ -135,7 +135,7 @@ def report_final(record: JobRecord, status: JobStatus) -> None:
         launch = record.extra.get("launch") or {}
         console.print(
             f"[green]job {record.id} succeeded[/]: machine {launch.get('node_rank', '?')} trained with machine 0, "
-            "where the tuned model is (its run directory, and `codetune test` there)",
+            "which holds the tuned model (try it there with `codetune test`)",
             soft_wrap=True,
         )
         return
