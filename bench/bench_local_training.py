@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Training speed of the local backend against plain TRL and a bare PEFT loop, on the same model and data.
+"""Training speed of the local backend against plain TRL and a bare PEFT loop, on the same model and data,
+and of the local backend in two processes against one.
 
     python bench/bench_local_training.py [--steps 8] [--rounds 2] [--model smollm2] [--data FILE]
 
-Three ways to train the same base model (SmolLM2-135M by default) with the same LoRA (all linear layers,
-the configured rank), learning rate, batch size and number of steps, each in a fresh process:
+Four ways to train the same base model (SmolLM2-135M by default) with the same LoRA (all linear layers,
+the configured rank), learning rate, (global) batch size and number of steps, each in a fresh process:
 
 - ``ours``: a real local-backend job (worker process, TRL SFTTrainer under our settings); its per-step
   tokens and seconds come from the job's ``metrics.jsonl``.
+- ``ours2``: the same job data parallel in 2 processes (torchrun; gloo on a CPU, NCCL on GPUs) of half the
+  batch each: the same global batch, so the same examples per step. Its tokens per second count the global
+  batch over rank 0's step time. On a CPU the two processes share the cores (each takes half the threads):
+  the figure shows the cost of the exchange, not a speed-up; with 2 GPUs, each process has its own.
 - ``trl``: a plain TRL script with sensible settings: ``SFTTrainer`` defaults, conversational dataset,
   ``bf16=False`` (its default bf16 is emulated on a CPU, ~15x slower).
 - ``bare``: a bare PEFT loop (forward, backward, AdamW step) over the same length-grouped batches as ours,
@@ -35,6 +40,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +48,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 SYSTEM = "You are an expert Java developer. You explain, write and review Java code precisely and concisely."
 JDK_SOURCES = ("/usr/lib/jvm/openjdk-17/lib/src.zip", "/usr/lib/jvm/default-java/lib/src.zip")
-METHODS = ("ours", "trl", "bare")
+METHODS = ("ours", "ours2", "trl", "bare")
 
 
 # -- data ------------------------------------------------------------------------------------------------
@@ -92,7 +98,7 @@ def jdk_examples(limit: int = 400) -> list[dict]:
 # -- the three methods (each runs in its own process) ------------------------------------------------------
 
 
-def run_ours(args: argparse.Namespace, data: Path, work: Path) -> list[tuple[int, float]]:
+def run_ours(args: argparse.Namespace, data: Path, work: Path, processes: int = 1) -> list[tuple[int, float]]:
     import yaml
 
     from codetune import training
@@ -115,9 +121,11 @@ def run_ours(args: argparse.Namespace, data: Path, work: Path) -> list[tuple[int
                     "base_model": args.model,
                     "learning_rate": args.learning_rate,
                     "max_steps": args.steps,
-                    "batch_size": args.batch_size,
+                    "batch_size": args.batch_size // processes,  # the same global batch
+                    "processes": processes,
                     "max_length": args.max_length,
                     "save_steps": 10_000,
+                    "report_to": [],
                 },
                 "paths": {"runs_dir": str(work / "runs")},
             }
@@ -130,7 +138,7 @@ def run_ours(args: argparse.Namespace, data: Path, work: Path) -> list[tuple[int
     while not (status := backend.status(record)).ended:
         time.sleep(0.5)
     if status.state != "SUCCEEDED":
-        sys.exit(f"ours: the job failed: {status.error}")
+        sys.exit(f"ours ({processes} process(es)): the job failed: {status.error}")
     run_dir = Path(record.extra["run_dir"])
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     padding = json.loads((run_dir / "tokens.json").read_text())["padding_share"]
@@ -273,7 +281,8 @@ def _model_path(spec: str) -> str:
 
 def child(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{args.method}-"))
-    steps = {"ours": run_ours, "trl": run_trl, "bare": run_bare}[args.method](args, Path(args.data), work)
+    methods = {"ours": run_ours, "ours2": partial(run_ours, processes=2), "trl": run_trl, "bare": run_bare}
+    steps = methods[args.method](args, Path(args.data), work)
     print(json.dumps({"steps": steps}), flush=True)
 
 
@@ -296,7 +305,7 @@ def main() -> None:
         "--model", default="smollm2", help="local.base_model spelling: smollm2 or a model dir"
     )
     parser.add_argument("--data", help="a prepared Gemini JSONL file (default: built from the JDK's sources)")
-    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=4, help="global batch (even: ours2 halves it)")
     parser.add_argument("--max-length", type=int, default=1024)
     parser.add_argument("--rank", type=int, default=4, help="LoRA rank (training.adapter_size)")
     parser.add_argument("--learning-rate", type=float, default=2e-4)
@@ -318,6 +327,10 @@ def main() -> None:
         Path(args.data).write_text("".join(json.dumps(r) + "\n" for r in jdk_examples()), encoding="utf-8")
     _model_path(args.model)  # convert the GGUF once, before any timing
     methods = [m for m in args.methods.split(",") if m]
+    if "ours2" in methods and args.batch_size % 2:
+        sys.exit(
+            f"--batch-size {args.batch_size}: ours2 trains half of it in each of 2 processes; give an even one"
+        )
     runs: dict[str, list[list[tuple[int, float]]]] = {m: [] for m in methods}
     padding: dict[str, float] = {}
     for round_number in range(args.rounds):
@@ -361,8 +374,10 @@ def main() -> None:
             f"{statistics.median(every):6.1f})   padding {padding.get(method, 0.0):.1%}"
         )
     if "ours" in methods:
-        for other in (m for m in methods if m != "ours"):
+        for other in (m for m in methods if m not in ("ours", "ours2")):
             print(f"ours / {other}: {best['ours'] / best[other]:.2f}x")
+        if "ours2" in methods:
+            print(f"ours in 2 processes / ours in 1 (same global batch): {best['ours2'] / best['ours']:.2f}x")
 
 
 def best_rate(rounds: list[list[tuple[int, float]]]) -> float:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from codetune.errors import ConfigError
 
@@ -182,6 +182,49 @@ class LocalConfig(Section):
     # Off: a small model's activations fit, and recomputing them costs ~1/3 of every step. On for big models.
     gradient_checkpointing: bool = False
     cache_dir: str | None = None  # default: $XDG_CACHE_HOME/codetune or ~/.cache/codetune
+    # Data parallel (docs/training.md, "More than one process"): processes on this machine ("auto": one per
+    # GPU, 1 without GPUs), machines in the job, this machine's rank among them (0 writes the results),
+    # and the rendezvous host:port every machine reaches (needed for several; one machine picks a free
+    # loopback port). Each process trains batch_size examples a step: the global batch is
+    # batch_size x processes x nodes.
+    processes: int | Literal["auto"] = 1
+    nodes: int = Field(1, ge=1)
+    node_rank: int = Field(0, ge=0)
+    rdzv_endpoint: str | None = Field(None, validate_default=True)
+    # Where the trainer logs its scalars (transformers' report_to): TensorBoard event files in the run
+    # directory; [] for none.
+    report_to: list[str] = Field(default_factory=lambda: ["tensorboard"])
+
+    @field_validator("processes", mode="before")
+    @classmethod
+    def _processes(cls, value: Any) -> Any:
+        text = str(value).strip().lower()
+        if text == "auto":
+            return "auto"
+        if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+            raise ValueError(f"{value!r}: give a number of processes (1 or more), or auto (one per GPU)")
+        return int(text)
+
+    @field_validator("node_rank")
+    @classmethod
+    def _rank_below_nodes(cls, value: int, info: ValidationInfo) -> int:
+        nodes = info.data.get("nodes")
+        if nodes is not None and value >= nodes:
+            raise ValueError(f"must be below local.nodes ({nodes}): machines are numbered 0 to {nodes - 1}")
+        return value
+
+    @field_validator("rdzv_endpoint")
+    @classmethod
+    def _endpoint_form(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            nodes = info.data.get("nodes")
+            if nodes is not None and nodes > 1:
+                raise ValueError(
+                    f"needed when local.nodes is {nodes}: host:port of machine 0, reachable from every machine"
+                )
+            return None
+        split_endpoint(value)  # raises ValueError naming the problem
+        return value.strip()
 
 
 class TestingConfig(Section):
@@ -254,7 +297,7 @@ def _format_errors(error: ValidationError, source: str) -> str:
     lines = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"])
-        message = item["msg"]
+        message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key (typo?)"
         lines.append(f"{where}: {message}")
@@ -318,6 +361,24 @@ def load_config(
         raise ConfigError(
             _format_errors(exc, str(config_path)), hint="see config/config.yaml for every key"
         ) from exc
+
+
+def split_endpoint(endpoint: str) -> tuple[str, int]:
+    """``host:port`` (``[v6-address]:port`` for IPv6) as host and port; ValueError says what is wrong.
+
+    >>> split_endpoint("10.0.0.5:29500"), split_endpoint("[::1]:29500"), split_endpoint(" node0:1234 ")
+    (('10.0.0.5', 29500), ('::1', 29500), ('node0', 1234))
+    >>> split_endpoint("node0")
+    Traceback (most recent call last):
+    ValueError: 'node0' is not host:port (for example 10.0.0.5:29500)
+    """
+    text = endpoint.strip()
+    host, colon, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536 or " " in host:
+        raise ValueError(f"{endpoint!r} is not host:port (for example 10.0.0.5:29500)")
+    return host, int(port)
 
 
 # Google's bucket naming rules: lowercase letters, digits, '-', '_' and '.', starting and ending with a letter

@@ -226,7 +226,11 @@ def run_all(
         train_stage, record = run_training(config, backend, store, output, hooks)
         stages.append(train_stage)
         outcome = None
-        if evaluate:
+        if evaluate and record.extra.get("role") == "follower":  # another machine's job holds the model
+            stages.append(
+                StageResult("evaluate", "skipped", 0.0, {"reason": "the tuned model is on machine 0"})
+            )
+        elif evaluate:
             eval_stage, outcome = run_evaluation(config, record, hooks, eval_limit)
             stages.append(eval_stage)
     return RunSummary(stages=stages, data_dir=output, job=record, evaluation=outcome)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codetune.errors import DataError, InputError
 from codetune.io import fingerprint, sha256_file
@@ -37,6 +37,28 @@ _FINGERPRINT_KEYS = {
     ),
     "gcp": ("project_id", "location", "api_endpoint"),
 }
+# The local layout (the global batch is batch_size x processes x nodes; node_rank: another machine's job),
+# keyed only where it differs from one process, so that jobs started before it existed keep their keys.
+_LAYOUT_DEFAULTS = {"processes": 1, "nodes": 1, "node_rank": 0}
+
+
+def keyed_settings(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The part of a config snapshot that makes a job's fingerprint.
+
+    >>> from codetune.config import Config
+    >>> one = keyed_settings(Config().snapshot())
+    >>> two = keyed_settings(Config.model_validate({"local": {"processes": 2}}).snapshot())
+    >>> "layout" in one["local"], two["local"]["layout"]
+    (False, {'processes': 2})
+    """
+    keyed = {section: {k: snapshot[section][k] for k in keys} for section, keys in _FINGERPRINT_KEYS.items()}
+    local = snapshot.get("local") or {}
+    layout = {
+        key: local[key] for key, default in _LAYOUT_DEFAULTS.items() if local.get(key, default) != default
+    }
+    if layout:
+        keyed["local"]["layout"] = layout
+    return keyed
 
 
 def _system_instruction_of(path: Path) -> str | None:
@@ -84,8 +106,7 @@ def build_request(
         raise DataError(f"training file {train} has no examples", hint=PREPARE_HINT)
 
     hashes = {split: sha256_file(result.path) for split, result in results.items()}
-    snapshot = config.snapshot()
-    keyed = {section: {k: snapshot[section][k] for k in keys} for section, keys in _FINGERPRINT_KEYS.items()}
+    keyed = keyed_settings(config.snapshot())
     return TuningRequest(
         train_file=train,
         validation_file=validation,

@@ -23,6 +23,37 @@ SourceOption = typer.Option(
 )
 
 
+ProcessesOption = typer.Option(
+    None,
+    "--processes",
+    help="Training processes on this machine: a number, or auto (one per GPU). Default: local.processes.",
+)
+NodesOption = typer.Option(None, "--nodes", min=1, help="Machines training together (default: local.nodes).")
+NodeRankOption = typer.Option(
+    None,
+    "--node-rank",
+    min=0,
+    help="This machine's number, 0 to nodes-1; 0 writes the results (default: local.node_rank).",
+)
+EndpointOption = typer.Option(
+    None,
+    "--rdzv-endpoint",
+    help="host:port of machine 0, where the machines meet (default: local.rdzv_endpoint).",
+)
+
+
+def launch_settings(
+    processes: str | None, nodes: int | None, node_rank: int | None, rdzv_endpoint: str | None
+) -> dict[str, object]:
+    """The ``local`` overrides the launch options give (the ones not given are left to the config).
+
+    >>> launch_settings("2", None, 0, None)
+    {'processes': '2', 'node_rank': 0}
+    """
+    given = {"processes": processes, "nodes": nodes, "node_rank": node_rank, "rdzv_endpoint": rdzv_endpoint}
+    return {key: value for key, value in given.items() if value is not None}
+
+
 def load(config_path: Path | None, **overrides: dict[str, object]) -> Config:
     """Load the config with command-line overrides (None values are ignored)."""
     from codetune.config import load_config

@@ -7,7 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from codetune.cli.options import BackendOption, ConfigOption, SourceOption, YesOption, load
+from codetune.cli.options import (
+    BackendOption,
+    ConfigOption,
+    EndpointOption,
+    NodeRankOption,
+    NodesOption,
+    ProcessesOption,
+    SourceOption,
+    YesOption,
+    launch_settings,
+    load,
+)
 
 if TYPE_CHECKING:
     from codetune.dataset.teaching import TeachingPlan
@@ -55,6 +66,8 @@ def _render_summary(summary: RunSummary) -> None:
             what = f"job {stage.detail.get('job')}"
             if isinstance(metrics.get("tokens_per_second"), int | float):
                 what += f", {metrics['tokens_per_second']:.0f} tokens/s"
+        elif stage.name == "evaluate" and stage.detail.get("reason"):
+            what = str(stage.detail["reason"])
         elif stage.name == "evaluate":
             what = f"{stage.detail.get('samples', '?')} validation examples, tuned vs base"
         table.add_row(stage.name, stage.status, fmt_seconds(stage.seconds), escape(what))
@@ -101,6 +114,10 @@ def register(app: typer.Typer) -> None:
         max_steps: int = StepsOption,
         eval_limit: int = LimitOption,
         no_eval: bool = NoEvalOption,
+        processes: str = ProcessesOption,
+        nodes: int = NodesOption,
+        node_rank: int = NodeRankOption,
+        rdzv_endpoint: str = EndpointOption,
     ) -> None:
         """Prepare the data, train, and evaluate: the main job in one command.
 
@@ -126,7 +143,7 @@ def register(app: typer.Typer) -> None:
             config_path,
             training={"backend": backend_name},
             data={"output": str(output) if output else None},
-            local={"max_steps": max_steps},
+            local={"max_steps": max_steps, **launch_settings(processes, nodes, node_rank, rdzv_endpoint)},
         )
         if get_backend(config.training.backend, config).paid:
             confirm(

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from codetune.cli.options import BackendOption, ConfigOption, YesOption, load
+from codetune.cli.options import (
+    BackendOption,
+    ConfigOption,
+    EndpointOption,
+    NodeRankOption,
+    NodesOption,
+    ProcessesOption,
+    YesOption,
+    launch_settings,
+    load,
+)
 
 if TYPE_CHECKING:
     from codetune.backends.base import Backend
@@ -29,13 +39,17 @@ IntervalOption = typer.Option(
 )
 ShowOption = typer.Option(None, "--show", help="Print one job's full record as JSON.")
 JsonOption = typer.Option(False, "--json", help="Print every job record as JSON (a list, newest first).")
+# The job's own layout is what `resume` launches again (its record's config), unless options change it.
+LAUNCH_KEYS = ("processes", "nodes", "node_rank", "rdzv_endpoint")
 
 
-def _setup(config_path: Path | None, backend_name: str | None) -> tuple[Config, Backend, JobStore]:
+def _setup(
+    config_path: Path | None, backend_name: str | None, local: dict[str, object] | None = None
+) -> tuple[Config, Backend, JobStore]:
     from codetune.backends import get_backend
     from codetune.jobs import JobStore
 
-    config = load(config_path, training={"backend": backend_name})
+    config = load(config_path, training={"backend": backend_name}, local=local or {})
     return config, get_backend(config.training.backend, config), JobStore(config.paths.runs_dir)
 
 
@@ -146,6 +160,14 @@ def report_final(record: JobRecord, status: JobStatus) -> None:
     from codetune.orchestration import outcome_error
 
     error = outcome_error(record, status)
+    if error is None and record.extra.get("role") == "follower":
+        launch = record.extra.get("launch") or {}
+        console.print(
+            f"[green]job {record.id} succeeded[/]: machine {launch.get('node_rank', '?')} trained with machine 0, "
+            "which holds the tuned model (try it there with `codetune test`)",
+            soft_wrap=True,
+        )
+        return
     if error is None:
         console.print(f"[green]job {record.id} succeeded[/]")
         if record.endpoint:
@@ -205,12 +227,17 @@ def register(app: typer.Typer) -> None:
         validation_file: Path = ValidationFileOption,
         monitor: bool = MonitorOption,
         force: bool = ForceOption,
+        processes: str = ProcessesOption,
+        nodes: int = NodesOption,
+        node_rank: int = NodeRankOption,
+        rdzv_endpoint: str = EndpointOption,
     ) -> None:
         """Validate, estimate, confirm, start a tuning job and (by default) monitor it to the end."""
         from codetune import orchestration, training
         from codetune.cli.ui import confirm, console
 
-        config, backend, store = _setup(config_path, backend_name)
+        launch = launch_settings(processes, nodes, node_rank, rdzv_endpoint)
+        config, backend, store = _setup(config_path, backend_name, launch)
         request = training.build_request(config, train_file=train_file, validation_file=validation_file)
         decision = orchestration.start_or_reuse(
             backend,
@@ -250,13 +277,24 @@ def register(app: typer.Typer) -> None:
         job: str = JobArgument,
         config_path: Path = ConfigOption,
         monitor: bool = MonitorOption,
+        processes: str = ProcessesOption,
+        nodes: int = NodesOption,
+        node_rank: int = NodeRankOption,
+        rdzv_endpoint: str = EndpointOption,
     ) -> None:
-        """Restart a killed job from its last checkpoint (local backend: step, LR schedule, data position)."""
+        """Restart a killed job from its last checkpoint (local backend: step, LR schedule, data position),
+        in the processes and machines it ran on unless the options say otherwise."""
         from codetune import orchestration
+        from codetune.backends import get_backend
         from codetune.cli.ui import console
 
-        config = load(config_path)
-        store, record, backend = orchestration.open_job(config, job)
+        store, record, _ = orchestration.open_job(load(config_path), job)
+        recorded = {
+            key: value for key, value in (record.config.get("local") or {}).items() if key in LAUNCH_KEYS
+        }
+        explicit = launch_settings(processes, nodes, node_rank, rdzv_endpoint)
+        config = load(config_path, local={**recorded, **explicit})
+        backend = get_backend(record.backend, config)
         orchestration.resume(backend, record, store)
         console.print(f"resumed job [bold]{record.id}[/]")
         if not monitor:

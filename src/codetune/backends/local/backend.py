@@ -1,10 +1,11 @@
 """The ``local`` backend: the Backend protocol over a background worker and its run directory.
 
-``submit`` writes ``request.json`` and starts ``python -m codetune.backends.local.worker RUN_DIR`` in its
-own session (Ctrl-C in ``monitor`` leaves it running) and returns at once. ``status`` reads the run
-directory; a worker that died without reporting is noticed through its released lock. ``cancel`` asks
-the worker to stop after the current step; ``resume`` restarts a killed job from its last checkpoint.
-Importing this module imports no torch.
+``submit`` writes ``request.json`` and ``launch.json`` (the job's processes and machines,
+:mod:`.distributed`) and starts ``python -m codetune.backends.local.worker RUN_DIR`` in its own session
+(Ctrl-C in ``monitor`` leaves it running) and returns at once. ``status`` reads the run directory; a
+worker that died without reporting is noticed through its released lock. ``cancel`` asks the worker to
+stop after the current step; ``resume`` restarts a killed job from its last checkpoint, in the same number
+of processes. Importing this module imports no torch (counting GPUs for ``local.processes: auto`` does).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from codetune.backends.base import Backend
+from codetune.backends.local.distributed import Launch, launch_mismatch, resolve_launch
 from codetune.backends.local.plan import plan_steps
 from codetune.backends.local.rundir import RunDir
 from codetune.errors import ConfigError, JobError
-from codetune.io import write_json
+from codetune.io import read_json, write_json
 from codetune.job_state import JobStatus
 
 if TYPE_CHECKING:
@@ -85,6 +87,29 @@ class LocalBackend(Backend):
 
     # -- before a job ------------------------------------------------------------------------------------
 
+    def launch(self) -> Launch:
+        """The processes and machines the config asks for (``auto`` counts the GPUs: imports torch)."""
+        from codetune.backends.local.hardware import visible_gpus
+
+        return resolve_launch(self.config.local, lambda: visible_gpus(self.config.local.device))
+
+    def _launch_problems(self, torch_missing: bool) -> list[str]:
+        local = self.config.local
+        if local.processes == 1 or torch_missing:
+            return []
+        from codetune.backends.local.hardware import visible_gpus
+
+        if local.device == "mps":
+            return ["local.device mps trains in one process: set local.processes: 1 (or local.device: cpu)"]
+        gpus = visible_gpus(local.device)
+        launch = self.launch()
+        if gpus and launch.processes > gpus:
+            return [
+                f"local.processes is {launch.processes} but {gpus} GPU(s) are visible: one process per GPU "
+                "(local.processes: auto), or local.device: cpu"
+            ]
+        return []
+
     def check(self, request: TuningRequest) -> list[str]:
         from codetune.backends.local import models
         from codetune.errors import CodetuneError
@@ -102,19 +127,32 @@ class LocalBackend(Backend):
 
             if not torch.cuda.is_available():
                 problems.append("local.device is cuda but no CUDA device is visible (set local.device: auto)")
+        problems += self._launch_problems("torch" in missing)
+        if "tensorboard" in self.config.local.report_to and _module_missing("tensorboard"):
+            problems.append(
+                "local.report_to has tensorboard but it is not installed (pip install tensorboard, "
+                "or local.report_to: [])"
+            )
         return problems
 
     def estimate(self, request: TuningRequest) -> dict[str, Any]:
         """The plan before tokenizing: the worker plans again after dropping over-length examples."""
         local, training = self.config.local, self.config.training
-        plan = plan_steps(self.config, request.train_examples)
+        launch = self.launch()
+        plan = plan_steps(self.config, request.train_examples, world_size=launch.world_size)
         examples_seen = min(plan.steps * plan.global_batch_size, training.epochs * request.train_examples)
         tokens = round(request.train_tokens * examples_seen / max(1, request.train_examples))
+        batch = f"batch {plan.global_batch_size}"
+        if launch.distributed:
+            batch = (
+                f"global batch {plan.global_batch_size} = {plan.batch_size} x {launch.world_size} processes"
+            )
         return {
             "base model": local.base_model,
             "training examples": request.train_examples,
             "validation examples": request.validation_examples or "none (no evaluation loss)",
-            "steps": f"{plan.steps} (batch {plan.global_batch_size}, {plan.epochs:.2g} epochs)",
+            **({"processes": launch.describe()} if launch.distributed else {}),
+            "steps": f"{plan.steps} ({batch}, {plan.epochs:.2g} epochs)",
             "LoRA rank": training.adapter_size,
             "learning rate": f"{plan.learning_rate:g}",
             "training tokens (estimate)": f"~{tokens:,}",
@@ -145,6 +183,14 @@ class LocalBackend(Backend):
         self._children[record.id] = child
         record.extra.update({"run_dir": str(run_dir.path), "pid": child.pid, "started": time.time()})
 
+    def _record_launch(self, run_dir: RunDir, record: JobRecord, launch: Launch) -> None:
+        """``launch.json`` (read by the worker) and the record: how the job runs this time."""
+        global_batch = self.config.local.batch_size * launch.world_size
+        write_json(run_dir.launch, launch.as_dict())
+        record.extra["launch"] = {**launch.as_dict(), "global_batch_size": global_batch}
+        if launch.follower:
+            record.extra["role"] = "follower"
+
     def submit(self, request: TuningRequest, record: JobRecord) -> None:
         from codetune.jobs import JobStore
 
@@ -162,6 +208,7 @@ class LocalBackend(Backend):
                 "config": self.config.snapshot(),
             },
         )
+        self._record_launch(run_dir, record, self.launch())
         run_dir.write_status({"state": "PENDING", "detail": "starting the worker"})
         self._spawn(run_dir, record, resume=False)
         record.remote_name = None  # nothing remote: the job id is the name
@@ -208,7 +255,9 @@ class LocalBackend(Backend):
         extra: dict[str, Any] = {"run_dir": str(run_dir.path)}
         if data.get("hint"):
             extra["failure_hint"] = data["hint"]
-        if state == "SUCCEEDED":
+        if data.get("role"):
+            extra["role"] = data["role"]
+        if state == "SUCCEEDED" and data.get("role") != "follower":  # a follower's adapter is on machine 0
             extra["adapter"] = str(run_dir.adapter)
             extra["loss_plot"] = str(run_dir.plot)
         return JobStatus(
@@ -254,6 +303,18 @@ class LocalBackend(Backend):
                 f"job {record.id} has no checkpoint to resume from",
                 hint="start it again with: codetune train --force",
             )
+        recorded = Launch.from_dict(read_json(run_dir.launch)) if run_dir.launch.is_file() else Launch()
+        launch = self.launch()
+        mismatch = launch_mismatch(record.id, recorded, launch)
+        if mismatch:
+            raise JobError(
+                mismatch,
+                hint=(
+                    f"resume it as it ran: codetune resume {record.id} --processes {recorded.processes} "
+                    f"--nodes {recorded.nodes}; or start a new job with: codetune train --force"
+                ),
+            )
+        self._record_launch(run_dir, record, launch)  # the rendezvous endpoint may be new
         run_dir.cancel_request.unlink(missing_ok=True)
         run_dir.write_status(
             {

@@ -74,8 +74,18 @@ def _affinity() -> int:
         return os.cpu_count() or 1
 
 
-def detect(preference: DevicePreference = "auto") -> Hardware:
-    """The hardware for ``local.device`` (``auto``: CUDA, then Apple MPS, then the CPU)."""
+def visible_gpus(preference: DevicePreference = "auto") -> int:
+    """CUDA devices a job with ``local.device`` would train on (0 for cpu or mps). Imports torch."""
+    if preference not in ("auto", "cuda"):
+        return 0
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def detect(preference: DevicePreference = "auto", *, local_rank: int = 0, processes: int = 1) -> Hardware:
+    """The hardware for ``local.device`` (``auto``: CUDA, then Apple MPS, then the CPU), for the process of
+    ``local_rank`` among ``processes`` on this machine: its own GPU, or its share of the CPU threads."""
     import torch
 
     cuda = torch.cuda.is_available()
@@ -91,7 +101,7 @@ def detect(preference: DevicePreference = "auto") -> Hardware:
         precision = choose_precision("cuda", torch.cuda.is_bf16_supported())
         return Hardware(
             device="cuda",
-            name=torch.cuda.get_device_name(0),
+            name=torch.cuda.get_device_name(local_rank),
             precision=precision,
             # bf16 weights halve memory and are what the card computes in; fp16 cards keep fp32 master weights
             load_dtype="bfloat16" if precision == "bf16" else "float32",
@@ -99,9 +109,13 @@ def detect(preference: DevicePreference = "auto") -> Hardware:
         )
     if mps and preference in ("auto", "mps"):
         return Hardware(device="mps", name="Apple MPS", precision="fp32", load_dtype="float32", threads=None)
-    threads = cpu_budget(_affinity(), _cgroup_cpu_max())
+    threads = max(1, cpu_budget(_affinity(), _cgroup_cpu_max()) // max(1, processes))
     return Hardware(
-        device="cpu", name=f"CPU ({threads} threads)", precision="fp32", load_dtype="float32", threads=threads
+        device="cpu",
+        name=f"CPU ({threads} thread{'' if threads == 1 else 's'})",
+        precision="fp32",
+        load_dtype="float32",
+        threads=threads,
     )
 
 
@@ -137,9 +151,11 @@ def prepare_this_process() -> None:
 
 
 def apply_threads(hardware: Hardware) -> None:
-    """Pin torch's intra-op threads to the CPU budget (never more threads than CPUs we may use)."""
+    """Pin torch's intra-op threads to the CPU budget (never more threads than CPUs we may use). Also set as
+    ``OMP_NUM_THREADS``, which accelerate reads in a job of several processes: unset, it picks its own."""
     if hardware.threads is None:
         return
     import torch
 
+    os.environ["OMP_NUM_THREADS"] = str(hardware.threads)
     torch.set_num_threads(hardware.threads)

@@ -10,11 +10,12 @@ the transformers version. Later loads take a second. A local model directory, a 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,8 +146,6 @@ def resolve(spec: str, *, cache_dir: Path, on_stage: Callable[[str], None] | Non
     gguf = Path(model.source)
     target = cache_dir / "models" / f"{gguf.stem}-{_conversion_key(gguf)}"
     if not (target / MARKER).is_file():
-        if on_stage is not None:
-            on_stage(f"converting {gguf.name} to safetensors (once; cached in {target.parent})")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -154,6 +153,22 @@ def resolve(spec: str, *, cache_dir: Path, on_stage: Callable[[str], None] | Non
                 f"cannot create the model cache {target.parent}: {exc.strerror}",
                 hint="set local.cache_dir to a writable directory",
             ) from exc
-        shutil.rmtree(target, ignore_errors=True)  # an incomplete copy (no marker) from an older run
-        convert_gguf(gguf, target)
+        # One conversion at a time: the processes of a job (or two jobs) starting together wait for the
+        # first one instead of each dequantising the model into memory.
+        with _held(target.with_name(f".{target.name}.lock")):
+            if not (target / MARKER).is_file():
+                if on_stage is not None:
+                    on_stage(f"converting {gguf.name} to safetensors (once; cached in {target.parent})")
+                shutil.rmtree(target, ignore_errors=True)  # an incomplete copy (no marker) from an older run
+                convert_gguf(gguf, target)
     return BaseModel(model.spec, model.kind, model.source, str(target))
+
+
+@contextlib.contextmanager
+def _held(lock: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``lock``, waiting for it (the kernel drops it if its holder dies)."""
+    import fcntl
+
+    with open(lock, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield

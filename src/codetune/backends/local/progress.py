@@ -1,15 +1,15 @@
-"""The trainer callback that turns training events into the run directory's status and metrics.
+"""The trainer callbacks: one turns training events into the run directory's status and metrics (rank 0),
+one stops training when asked (every rank, at the same step).
 
 Imported only inside the worker (it imports transformers). Tokens per second count real tokens (no
-padding) over the time spent in training steps (evaluations excluded), so the figure compares across
-runs and with the benchmark in ``bench/``.
+padding) of the global batch over the time spent in training steps (evaluations excluded), so the figure
+compares across runs, layouts and with the benchmark in ``bench/``.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from transformers import TrainerCallback
@@ -17,12 +17,38 @@ from transformers import TrainerCallback
 from codetune.backends.local.rundir import RunDir, StatusWriter
 
 
-class ProgressCallback(TrainerCallback):  # the Trainer's extension point
+class StopOnRequest(TrainerCallback):  # the Trainer's extension point
+    """Ends training after the current step once ``requested()`` says so. In several processes the ranks
+    agree first (the largest of their wishes, one number exchanged per step), so every rank stops after the
+    same step, whichever of them was asked: a rank that stopped alone would leave the others waiting for it
+    in the next step's gradient exchange."""
+
+    def __init__(self, requested: Callable[[], bool], *, distributed: bool) -> None:
+        self.requested = requested
+        self.distributed = distributed
+        self.stopped = False
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        wanted = self.requested()
+        if self.distributed:
+            import torch
+            import torch.distributed as dist
+
+            flag = torch.tensor([1 if wanted else 0], device=args.device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            wanted = bool(flag.item())
+        if wanted:
+            self.stopped = True
+            control.should_training_stop = True
+            control.should_evaluate = False
+            control.should_save = False
+
+
+class ProgressCallback(TrainerCallback):
     def __init__(
         self,
         run_dir: RunDir,
         status: StatusWriter,
-        stop: threading.Event,
         *,
         step_tokens: Sequence[int],
         total_steps: int,
@@ -30,7 +56,6 @@ class ProgressCallback(TrainerCallback):  # the Trainer's extension point
     ) -> None:
         self.run_dir = run_dir
         self.status = status
-        self.stop = stop
         self.step_tokens = list(step_tokens)
         self.total_steps = total_steps
         # the Trainer's own epoch counts passes over the planned stream, not over the training file
@@ -43,9 +68,6 @@ class ProgressCallback(TrainerCallback):  # the Trainer's extension point
         self.last_step: dict[str, float] = {}
         self.last_eval_step: int | None = None
         self.latest: dict[str, Any] = {}
-
-    def _stop_requested(self) -> bool:
-        return self.stop.is_set() or self.run_dir.cancel_requested()
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.session_started = time.monotonic()
@@ -80,10 +102,11 @@ class ProgressCallback(TrainerCallback):  # the Trainer's extension point
             eta_seconds=round(eta, 1) if eta is not None else None,
             metrics=dict(self.latest),
         )
-        if self._stop_requested():
-            control.should_training_stop = True
-            control.should_evaluate = False
-            control.should_save = False
+
+    def step_throughput(self) -> dict[str, float]:
+        """The last step's tokens per second, logged with its loss (so it reaches TensorBoard too)."""
+        seconds, tokens = self.last_step.get("seconds", 0.0), self.last_step.get("tokens", 0)
+        return {"tokens_per_second": round(tokens / seconds, 2)} if seconds > 0 else {}
 
     def on_log(
         self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any

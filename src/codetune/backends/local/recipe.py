@@ -14,7 +14,10 @@ users of such trainers keep tripping over (docs/training.md says why each matter
 - on a CPU the loss projects only the answer positions through the LM head (:mod:`.trainer`), instead of
   TRL's GPU-oriented fused head;
 - resume restores the step counter, the LR schedule and the data position: the data order is planned
-  up front and fed sequentially, so the Trainer's batch skipping lands exactly where the run stopped.
+  up front and fed sequentially, so the Trainer's batch skipping lands exactly where the run stopped;
+- in several processes (:mod:`.distributed`), every process runs this file: the planned order is of
+  global batches, which the Trainer deals out to the ranks in order (so a step trains on the same
+  examples whatever the layout), and rank 0 alone writes the run directory's files.
 
 Steps, epochs, learning rate and warm-up come from :func:`.plan.plan_steps`, which the estimate shown
 before the job also uses.
@@ -23,6 +26,7 @@ before the job also uses.
 from __future__ import annotations
 
 import importlib
+import os
 import random
 import threading
 from dataclasses import dataclass
@@ -32,14 +36,21 @@ from typing import TYPE_CHECKING, Any
 from codetune.backends.local import data as data_mod
 from codetune.backends.local import hardware as hardware_mod
 from codetune.backends.local import models
+from codetune.backends.local.distributed import (
+    COLLECTIVE_TIMEOUT_SECONDS,
+    Ranks,
+    join_process_group,
+    process_group_backend,
+)
 from codetune.backends.local.plan import BatchOrder, TrainingPlan, order_batches, plan_steps
 from codetune.backends.local.rundir import ADAPTER_INFO, RunDir, StatusWriter
+from codetune.backends.local.settings import lora_settings, record_settings
 from codetune.config import Config, LocalConfig
 from codetune.errors import DataError, InputError
-from codetune.io import sha256_file, write_json, write_text
+from codetune.io import sha256_file, write_json
 
 if TYPE_CHECKING:
-    from codetune.backends.local.progress import ProgressCallback
+    from codetune.backends.local.progress import ProgressCallback, StopOnRequest
     from codetune.backends.local.trainer import AnswerLossTrainer
 
 PREPARE_HINT = "prepare the data first: python scripts/prepare_data.py -s data/raw -o data/processed"
@@ -51,14 +62,20 @@ class Cancelled(Exception):
 
 @dataclass(frozen=True)
 class RunContext:
-    """Where the steps report (the run directory and its status) and how they learn they must stop."""
+    """Where the steps report (the run directory and its status; rank 0's alone is written), how they
+    learn they must stop, and this process's place in the job."""
 
     run_dir: RunDir
     status: StatusWriter
     stop: threading.Event
+    ranks: Ranks
+
+    def stop_requested(self) -> bool:
+        """SIGTERM, or (rank 0, which shares a machine with the request) ``cancel.request``."""
+        return self.stop.is_set() or (self.ranks.leader and self.run_dir.cancel_requested())
 
     def check_cancel(self) -> None:
-        if self.stop.is_set() or self.run_dir.cancel_requested():
+        if self.stop_requested():
             raise Cancelled()
 
 
@@ -79,23 +96,31 @@ class TrainingData:
     eval_report: data_mod.SplitReport | None
 
 
-def run(run_dir: RunDir, status: StatusWriter, *, resume: bool, stop: threading.Event) -> None:
-    """Train as the run directory's request says; writes the adapter, metrics and plot, then SUCCEEDED."""
-    context = RunContext(run_dir, status, stop)
+def run(
+    run_dir: RunDir, status: StatusWriter, *, resume: bool, stop: threading.Event, ranks: Ranks | None = None
+) -> None:
+    """Train as the run directory's request says; writes the adapter, metrics and plot, then SUCCEEDED
+    (rank 0; the other ranks of a job in several processes train and return)."""
+    context = RunContext(run_dir, status, stop, ranks or Ranks())
     request = run_dir.read_request()
     config = Config.model_validate(request["config"])
+    checkpoint = resume_point(run_dir) if resume else None
 
     hardware = setup(context, config.local)
     context.check_cancel()
     base = load_base(context, config.local)
     data = load_data(context, request, config.local, base)
-    plan = plan_steps(config, len(data.train))
+    plan = plan_steps(config, len(data.train), world_size=context.ranks.world_size)
     order = order_batches([len(example.input_ids) for example in data.train], plan, config.local.seed)
-    record_settings(context, config, hardware, base, data, plan, order)
+    if context.ranks.leader:
+        record_settings(context, config, hardware, base, data, plan, order)
     context.check_cancel()
-    trainer, progress = build_trainer(context, config, hardware, base, data, plan, order, resume=resume)
-    train(context, trainer, progress, resume=resume, evaluates=bool(data.evaluation))
-    save(context, trainer, progress, base, plan)
+    trainer, progress, stopper = build_trainer(
+        context, config, hardware, base, data, plan, order, checkpoint=checkpoint
+    )
+    train(context, trainer, stopper, checkpoint=checkpoint, evaluates=bool(data.evaluation))
+    if context.ranks.leader and progress is not None:
+        save(context, trainer, progress, base, plan)
 
 
 # -- setup: hardware and libraries -----------------------------------------------------------------------
@@ -104,8 +129,13 @@ def run(run_dir: RunDir, status: StatusWriter, *, resume: bool, stop: threading.
 def setup(context: RunContext, local: LocalConfig) -> hardware_mod.Hardware:
     """Pick the device, precision and threads; load the training libraries (slow: a stage of its own)."""
     context.status.stage("loading libraries")
-    hardware = hardware_mod.detect(local.device)
+    ranks = context.ranks
+    hardware = hardware_mod.detect(
+        local.device, local_rank=ranks.local_rank, processes=ranks.local_world_size
+    )
     hardware_mod.apply_threads(hardware)
+    if ranks.distributed:
+        join_process_group(ranks, hardware.device)
     for name in ("torch", "datasets", "peft", "transformers", "trl", "codetune.backends.local.trainer"):
         importlib.import_module(name)
     import datasets
@@ -196,90 +226,6 @@ def _data_file(request: dict[str, Any], key: str) -> Path | None:
     return path
 
 
-# -- plan: what the run directory records about the run ---------------------------------------------------
-
-
-def _lora_settings(config: Config) -> dict[str, Any]:
-    return {
-        "r": config.training.adapter_size,
-        "alpha": config.local.lora_alpha or 2 * config.training.adapter_size,
-        "dropout": config.local.lora_dropout,
-        "target_modules": "all-linear",
-    }
-
-
-def record_settings(
-    context: RunContext,
-    config: Config,
-    hardware: hardware_mod.Hardware,
-    base: Base,
-    data: TrainingData,
-    plan: TrainingPlan,
-    order: BatchOrder,
-) -> None:
-    """``tokens.json``, the mask sample and ``config.json`` (everything that shapes the result), and the
-    step count and data stats in the status."""
-    local, run_dir = config.local, context.run_dir
-    padding = round(order.padding_share, 4)
-    write_json(
-        run_dir.tokens,
-        {
-            "tokenizer": base.model.path,
-            "end_of_turn": base.end_of_turn,
-            "max_length": local.max_length,
-            "overflow": local.overflow,
-            "train": data.train_report.as_dict(),
-            "validation": data.eval_report.as_dict() if data.eval_report else None,
-            "padding_share": padding,
-        },
-    )
-    write_text(run_dir.mask_sample, data_mod.render_mask(base.tokenizer, data.train[0]) + "\n")
-    model = base.model
-    settings = {
-        "base_model": {"spec": model.spec, "kind": model.kind, "source": model.source, "path": model.path},
-        "hardware": hardware.as_dict(),
-        "steps": plan.steps,
-        "steps_per_epoch": plan.steps_per_epoch,
-        "epochs": round(plan.epochs, 3),
-        "batch_size": plan.batch_size,
-        "learning_rate": plan.learning_rate,
-        "lr_scheduler": "cosine",
-        "warmup_steps": plan.warmup_steps,
-        "lora": _lora_settings(config),
-        "gradient_checkpointing": local.gradient_checkpointing,
-        "eval_examples": len(data.evaluation),
-        "eval_steps": local.eval_steps if data.evaluation else None,
-        "save_steps": local.save_steps,
-        "seed": local.seed,
-        "padding_share": padding,
-        "versions": _versions(),
-    }
-    write_json(run_dir.config, settings)
-    report = data.train_report
-    context.status.update(
-        total_steps=plan.steps,
-        stats={
-            "examples": len(data.train),
-            **({"dropped (too long)": report.dropped_over_length} if report.dropped_over_length else {}),
-            **({"truncated": report.truncated} if report.truncated else {}),
-            "device": hardware.name,
-        },
-    )
-
-
-def _versions() -> dict[str, str]:
-    """Library versions that change results: recorded with every run (docs/training.md, reproducibility)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {}
-    for name in ("torch", "transformers", "peft", "trl", "datasets"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return found
-
-
 # -- trainer: the base in the hardware's dtype, LoRA on every linear layer, TRL's SFT trainer --------------
 
 
@@ -292,19 +238,20 @@ def build_trainer(
     plan: TrainingPlan,
     order: BatchOrder,
     *,
-    resume: bool,
-) -> tuple[AnswerLossTrainer, ProgressCallback]:
-    """The trainer, fed the planned order sequentially, and the callback that reports its progress."""
+    checkpoint: Path | None,
+) -> tuple[AnswerLossTrainer, ProgressCallback | None, StopOnRequest]:
+    """The trainer, fed the planned order sequentially; the callback that stops every rank at the same
+    step when asked, and (rank 0) the one that reports progress."""
     import datasets
     import torch
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM
     from trl import SFTConfig
 
-    from codetune.backends.local.progress import ProgressCallback
+    from codetune.backends.local.progress import ProgressCallback, StopOnRequest
     from codetune.backends.local.trainer import AnswerLossTrainer
 
-    local, examples, evaluation = config.local, data.train, data.evaluation
+    local, examples, evaluation, ranks = config.local, data.train, data.evaluation, context.ranks
     in_order = [examples[i] for i in order.indices]
     train_dataset = datasets.Dataset.from_dict(
         {"input_ids": [e.input_ids for e in in_order], "labels": [e.labels for e in in_order]}
@@ -319,7 +266,7 @@ def build_trainer(
 
     context.status.stage("loading the base model")
     model = AutoModelForCausalLM.from_pretrained(base.model.path, dtype=getattr(torch, hardware.load_dtype))
-    lora = _lora_settings(config)
+    lora = lora_settings(config)
     peft_config = LoraConfig(
         r=lora["r"],
         lora_alpha=lora["alpha"],
@@ -327,6 +274,9 @@ def build_trainer(
         target_modules=lora["target_modules"],
         task_type="CAUSAL_LM",
     )
+    tensorboard = "tensorboard" in local.report_to
+    if tensorboard:  # read by transformers' TensorBoard callback (rank 0 writes)
+        os.environ["TENSORBOARD_LOGGING_DIR"] = str(context.run_dir.tensorboard)
     args = SFTConfig(
         output_dir=str(context.run_dir.checkpoints),
         max_steps=plan.steps,
@@ -344,23 +294,33 @@ def build_trainer(
         logging_steps=1,
         eval_strategy="steps" if eval_dataset is not None else "no",
         eval_steps=local.eval_steps,
-        eval_on_start=eval_dataset is not None and not resume,
+        eval_on_start=eval_dataset is not None and checkpoint is None,
         save_strategy="steps",
         save_steps=local.save_steps,
         save_total_limit=2,
+        # each machine keeps its checkpoints (rank 0 of every machine writes them): any machine resumes
+        # from its own disk, shared or not; on one machine this is rank 0 alone
+        save_on_each_node=True,
         seed=local.seed,
         data_seed=local.seed,
-        report_to=[],
+        report_to=list(local.report_to),
         disable_tqdm=True,
         dataloader_pin_memory=hardware.device == "cuda",
+        ddp_backend=process_group_backend(hardware.device) if ranks.distributed else None,
+        ddp_timeout=COLLECTIVE_TIMEOUT_SECONDS,
+        ddp_find_unused_parameters=False,  # LoRA on every linear layer: every trainable weight is used
     )
-    progress = ProgressCallback(
-        context.run_dir,
-        context.status,
-        context.stop,
-        step_tokens=order.step_tokens,
-        total_steps=plan.steps,
-        steps_per_epoch=plan.steps_per_epoch,
+    stopper = StopOnRequest(context.stop_requested, distributed=ranks.distributed)
+    progress = (
+        ProgressCallback(
+            context.run_dir,
+            context.status,
+            step_tokens=order.step_tokens,
+            total_steps=plan.steps,
+            steps_per_epoch=plan.steps_per_epoch,
+        )
+        if ranks.leader
+        else None
     )
     trainer = AnswerLossTrainer(
         model=model,
@@ -369,39 +329,68 @@ def build_trainer(
         eval_dataset=eval_dataset,
         processing_class=base.tokenizer,
         peft_config=peft_config,
-        callbacks=[progress],
+        callbacks=[stopper, *([progress] if progress is not None else [])],
     )
-    return trainer, progress
+    if progress is not None:
+        trainer.extra_train_logs = progress.step_throughput  # tokens/s reaches TensorBoard with the loss
+    if tensorboard and checkpoint is not None and ranks.leader:
+        _continue_tensorboard(trainer, context.run_dir, checkpoint_step(checkpoint))
+    return trainer, progress, stopper
+
+
+def _continue_tensorboard(trainer: AnswerLossTrainer, run_dir: RunDir, step: int) -> None:
+    """A resumed run logs the steps after its checkpoint again: TensorBoard hides the first life's events
+    from there on (``purge_step``), as the metrics file drops its rows."""
+    from torch.utils.tensorboard import SummaryWriter
+    from transformers.integrations import TensorBoardCallback
+
+    for callback in trainer.callback_handler.callbacks:
+        if isinstance(callback, TensorBoardCallback):
+            callback.tb_writer = SummaryWriter(log_dir=str(run_dir.tensorboard), purge_step=step + 1)
 
 
 # -- train ----------------------------------------------------------------------------------------------
 
 
+def resume_point(run_dir: RunDir) -> Path:
+    """The checkpoint a resumed run continues from."""
+    checkpoint = run_dir.last_checkpoint()
+    if checkpoint is None:
+        raise InputError(f"no checkpoint to resume from in {run_dir.checkpoints}")
+    return checkpoint
+
+
+def checkpoint_step(checkpoint: Path) -> int:
+    """
+    >>> checkpoint_step(Path("runs/j/checkpoints/checkpoint-20"))
+    20
+    """
+    return int(checkpoint.name.rpartition("-")[2])
+
+
 def train(
     context: RunContext,
     trainer: AnswerLossTrainer,
-    progress: ProgressCallback,
+    stopper: StopOnRequest,
     *,
-    resume: bool,
+    checkpoint: Path | None,
     evaluates: bool,
 ) -> None:
-    """Train from the start or from the last checkpoint; evaluate once more at the end if the last
-    evaluation was not at the last step."""
-    run_dir = context.run_dir
-    checkpoint = run_dir.last_checkpoint() if resume else None
-    if resume and checkpoint is None:
-        raise InputError(f"no checkpoint to resume from in {run_dir.checkpoints}")
-    if checkpoint is not None:
-        run_dir.truncate_metrics(int(checkpoint.name.rpartition("-")[2]))
+    """Train from the start or from the checkpoint; evaluate once more at the end if the last evaluation
+    was not at the last step. Every rank takes the same path (the decisions come from state they share)."""
+    if checkpoint is not None and context.ranks.leader:
+        context.run_dir.truncate_metrics(checkpoint_step(checkpoint))
     context.status.stage("training")
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    context.check_cancel()
-    if evaluates and progress.last_eval_step != trainer.state.global_step:
+    if stopper.stopped:
+        raise Cancelled()
+    evaluated = [entry["step"] for entry in trainer.state.log_history if "eval_loss" in entry]
+    if evaluates and (not evaluated or evaluated[-1] != trainer.state.global_step):
         context.status.stage("final evaluation")
         trainer.evaluate()
 
 
-# -- save: adapter + tokenizer (chat template included), plot, final status -------------------------------
+# -- save: adapter + tokenizer (chat template included), plot, final status (rank 0) ----------------------
 
 
 def save(
@@ -413,7 +402,7 @@ def save(
 ) -> None:
     run_dir, status = context.run_dir, context.status
     status.stage("saving the adapter")
-    tuned: Any = trainer.model  # the PeftModel: saves the adapter only
+    tuned: Any = trainer.accelerator.unwrap_model(trainer.model)  # the PeftModel: saves the adapter only
     tuned.save_pretrained(str(run_dir.adapter))
     base.tokenizer.save_pretrained(str(run_dir.adapter))
     write_json(
@@ -428,4 +417,5 @@ def save(
     from codetune.backends.local.plot import plot_losses
 
     plot_losses(run_dir.read_metrics(), run_dir.plot, title=f"{run_dir.path.name}: {base.model.spec}")
+    print(f"rank {context.ranks.rank} saved the adapter to {run_dir.adapter}", flush=True)  # in worker.log
     status.finish("SUCCEEDED", detail=None, tuned_model=run_dir.path.name, metrics=progress.summary())

@@ -4,7 +4,9 @@
 ``status.json`` (state, step, ETA, error: rewritten atomically by the worker), ``metrics.jsonl`` (one
 line per logged step or evaluation), ``config.json`` (the resolved settings: hardware, precision,
 hyperparameters), ``tokens.json`` (token counts with the real tokenizer), ``checkpoints/``, ``adapter/``
-(the result), ``loss.png``, ``worker.log`` and, while a cancel is pending, ``cancel.request``.
+(the result), ``loss.png``, ``tensorboard/`` (event files), ``worker.log`` and, while a cancel is
+pending, ``cancel.request``. A job in several processes adds ``launch.json`` (its layout) and ``ranks/``
+(how each process ended, and which ones torchrun saw fail).
 
 Liveness needs no pid bookkeeping: the worker holds an ``flock`` on ``.codetune.lock`` for its whole
 life and the kernel drops it when the process dies, however it dies.
@@ -70,6 +72,25 @@ class RunDir:
     @property
     def plot(self) -> Path:
         return self.path / "loss.png"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.path / "tensorboard"
+
+    @property
+    def launch(self) -> Path:
+        return self.path / "launch.json"
+
+    @property
+    def ranks(self) -> Path:
+        return self.path / "ranks"
+
+    def rank_ending(self, rank: int) -> Path:
+        return self.ranks / f"rank-{rank}.json"
+
+    @property
+    def rank_exits(self) -> Path:
+        return self.ranks / "exits.json"
 
     @property
     def log(self) -> Path:
@@ -201,15 +222,20 @@ class RunDir:
 
 
 class StatusWriter:
-    """The worker's side of ``status.json``: one dict, rewritten atomically on every change."""
+    """The worker's side of ``status.json``: one dict, rewritten atomically on every change.
 
-    def __init__(self, run_dir: RunDir, **initial: Any) -> None:
+    ``enabled=False`` (every rank but 0 of a job in several processes) keeps the dict in memory only.
+    """
+
+    def __init__(self, run_dir: RunDir, *, enabled: bool = True, **initial: Any) -> None:
         self.run_dir = run_dir
-        self.status: dict[str, Any] = {**run_dir.read_status(), **initial}
+        self.enabled = enabled
+        self.status: dict[str, Any] = {**(run_dir.read_status() if enabled else {}), **initial}
 
     def update(self, **fields: Any) -> None:
         self.status.update(fields)
-        self.run_dir.write_status(self.status)
+        if self.enabled:
+            self.run_dir.write_status(self.status)
 
     def stage(self, detail: str) -> None:
         """A new phase of the job (``loading the base model``, ``training``...)."""

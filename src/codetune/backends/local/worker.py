@@ -1,19 +1,28 @@
 """The background process of a local job: ``python -m codetune.backends.local.worker RUN_DIR [--resume]``.
 
-Two processes, so that every ending is reported: a small *supervisor* (no torch) holds the run's lock
-and starts the *trainer* child, which runs :mod:`.recipe`. The trainer reports its own success, failure
+Two levels, so that every ending is reported: a small *supervisor* (no torch) holds the run's lock
+and starts the *trainer*, which runs :mod:`.recipe`. The trainer reports its own success, failure
 (with a readable error) or cancellation in ``status.json``. If it dies without a word (the kernel's
 out-of-memory killer sends SIGKILL; a segfault), the supervisor writes the failure. If the supervisor
 itself is killed, the trainer dies with it (Linux parent-death signal) and the backend sees the lock
 released: the job shows as failed, resumable from its last checkpoint.
 
-SIGTERM (``codetune cancel``) asks the trainer to stop after the current step; the job ends CANCELLED.
+A job in several processes (``launch.json``, :mod:`.distributed`) starts its trainers through
+torchrun (:mod:`.launch`): one per process, each told its rank. Rank 0 reports success and
+cancellation as above; a failure is written by the supervisor once torchrun has stopped every process,
+naming the rank that failed first (:func:`.failures.describe_rank_failure`). On a machine other than
+machine 0 the job is a *follower*: its status says so, and it ends as the job ends.
+
+SIGTERM (``codetune cancel``) asks the trainer (through torchrun: every trainer) to stop after the
+current step; the job ends CANCELLED.
 """
 
 from __future__ import annotations
 
 import argparse
-import errno
+import contextlib
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,74 +30,18 @@ import threading
 import traceback
 from pathlib import Path
 
+from codetune.backends.local.distributed import Launch, Ranks, read_endings, write_ending
+from codetune.backends.local.failures import describe_exit, describe_failure, describe_rank_failure
 from codetune.backends.local.rundir import RunDir, StatusWriter
+from codetune.io import read_json
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
-MEMORY_HINT = "lower local.batch_size or local.max_length (or free memory) and train again"
+WORKER = "codetune.backends.local.worker"
 
 
-def describe_failure(exc: BaseException) -> tuple[str, str | None]:
-    """The one-line error and hint a job's status shows for an exception in the trainer.
-
-    >>> describe_failure(MemoryError())[0]
-    'out of memory (RAM) while training'
-    >>> describe_failure(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 bytes"))[1]
-    'lower local.batch_size or local.max_length (or free memory) and train again'
-    >>> describe_failure(ValueError("bad"))
-    ('ValueError: bad', 'the traceback is in the run directory: worker.log')
-    """
-    from codetune.errors import CodetuneError
-
-    if isinstance(exc, CodetuneError):
-        return exc.message, exc.hint
-    text = str(exc)
-    if type(exc).__name__ == "OutOfMemoryError" or "CUDA out of memory" in text:
-        return f"out of memory on the GPU while training ({text.splitlines()[0] if text else 'no detail'})", (
-            f"{MEMORY_HINT}; or set local.device: cpu"
-        )
-    if isinstance(exc, MemoryError) or "can't allocate memory" in text or "not enough memory" in text:
-        return "out of memory (RAM) while training", MEMORY_HINT
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return (
-            "no space left on device while writing checkpoints or the adapter",
-            "free disk space and resume the job",
-        )
-    first_line = text.splitlines()[0] if text else ""
-    return f"{type(exc).__name__}: {first_line}".rstrip(
-        ": "
-    ), "the traceback is in the run directory: worker.log"
-
-
-def describe_exit(returncode: int) -> tuple[str, str]:
-    """Why a trainer that wrote no final status ended, from its exit status.
-
-    >>> describe_exit(-9)[0]
-    'the training process was killed (SIGKILL), most often by the out-of-memory killer'
-    >>> describe_exit(3)[0]
-    'the training process exited with code 3 without reporting'
-    """
-    if returncode == -signal.SIGKILL:
-        return (
-            "the training process was killed (SIGKILL), most often by the out-of-memory killer",
-            f"{MEMORY_HINT}; or resume from the last checkpoint if it was killed on purpose",
-        )
-    if returncode < 0:
-        name = (
-            signal.Signals(-returncode).name
-            if -returncode in signal.Signals._value2member_map_
-            else str(-returncode)
-        )
-        return f"the training process was killed by {name}", "see worker.log in the run directory"
-    return (
-        f"the training process exited with code {returncode} without reporting",
-        "see worker.log in the run directory",
-    )
-
-
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this process when its parent (the supervisor) dies."""
+def die_with_parent() -> None:
+    """Linux: the kernel kills this process when its parent (the supervisor, or torchrun) dies."""
     if sys.platform.startswith("linux"):
-        import contextlib
         import ctypes
 
         with contextlib.suppress(OSError, AttributeError):
@@ -96,40 +49,81 @@ def _die_with_parent() -> None:
 
 
 def train(run_dir: RunDir, resume: bool) -> int:
-    """The trainer child: run the recipe and report how it ended."""
-    _die_with_parent()
+    """A trainer (one per process): run the recipe and report how it ended."""
+    die_with_parent()
+    ranks = Ranks.from_environment(os.environ)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    status = StatusWriter(run_dir)
-    import os
-
+    status = StatusWriter(run_dir, enabled=ranks.leader)
     status.update(pid=os.getpid())
     from codetune.backends.local import recipe
 
     try:
-        recipe.run(run_dir, status, resume=resume, stop=stop)
+        recipe.run(run_dir, status, resume=resume, stop=stop, ranks=ranks)
     except recipe.Cancelled:
         status.finish("CANCELLED", detail="cancelled by the user")
+        if ranks.distributed:
+            write_ending(run_dir, ranks, "cancelled")
+        return 0
     except BaseException as exc:  # noqa: BLE001 - every failure must reach status.json
         traceback.print_exc()
         message, hint = describe_failure(exc)
-        if run_dir.cancel_requested():
+        if ranks.distributed:  # the supervisor names the rank that failed first, once all have stopped
+            write_ending(run_dir, ranks, "failed", error=message, hint=hint)
+        elif run_dir.cancel_requested():
             status.finish("CANCELLED", detail="cancelled by the user")
         else:
             status.finish("FAILED", error=message, hint=hint)
         return 1
+    if ranks.distributed:
+        write_ending(run_dir, ranks, "succeeded")
     return 0
 
 
-def supervise(run_dir: RunDir, resume: bool) -> int:
-    """Hold the run's lock, run the trainer child, and report an ending it could not report itself."""
-    import os
+def _start_detail(launch: Launch) -> str:
+    """
+    >>> _start_detail(Launch(1, 2, 1, "10.0.0.5:29500"))
+    'machine 1 of 2: training with machine 0 (10.0.0.5:29500), which writes the status, metrics and adapter'
+    """
+    if launch.follower:
+        return (
+            f"machine {launch.node_rank} of {launch.nodes}: training with machine 0 ({launch.rdzv_endpoint}), "
+            "which writes the status, metrics and adapter"
+        )
+    if launch.distributed:
+        return f"starting {launch.describe()}"
+    return "starting"
 
+
+def supervise(run_dir: RunDir, resume: bool) -> int:
+    """Hold the run's lock, run the trainer (or torchrun), and report an ending it could not report."""
+    launch = Launch.from_dict(read_json(run_dir.launch)) if run_dir.launch.is_file() else Launch()
     with run_dir.hold_lock():
         status = StatusWriter(run_dir)
-        status.update(state="RUNNING", detail="starting", supervisor_pid=os.getpid(), error=None, hint=None)
-        command = [sys.executable, "-m", "codetune.backends.local.worker", str(run_dir.path), "--trainer"]
-        child = subprocess.Popen([*command, "--resume"] if resume else command)
+        status.update(
+            state="RUNNING",
+            detail=_start_detail(launch),
+            supervisor_pid=os.getpid(),
+            error=None,
+            hint=None,
+            **({"role": "follower"} if launch.follower else {}),
+        )
+        trainer = [
+            sys.executable,
+            "-m",
+            WORKER,
+            str(run_dir.path),
+            "--trainer",
+            *(["--resume"] if resume else []),
+        ]
+        if launch.distributed:
+            shutil.rmtree(run_dir.ranks, ignore_errors=True)  # the endings of an earlier attempt
+            run_dir.ranks.mkdir(parents=True)
+            launcher = [sys.executable, "-m", "codetune.backends.local.launch", str(run_dir.path)]
+            command = [*launcher, *launch.torchrun_arguments(), "-m", *trainer[2:]]
+        else:
+            command = trainer
+        child = subprocess.Popen(command)
 
         def forward(signum: int, _frame: object) -> None:
             child.send_signal(signum)
@@ -137,10 +131,11 @@ def supervise(run_dir: RunDir, resume: bool) -> int:
         signal.signal(signal.SIGTERM, forward)
         signal.signal(signal.SIGINT, forward)
         returncode = child.wait()
-        final = run_dir.read_status()
-        if final.get("state") not in TERMINAL:
+        if run_dir.read_status().get("state") not in TERMINAL:
             status = StatusWriter(run_dir)
-            if run_dir.cancel_requested():
+            if launch.distributed:
+                _finish_distributed(run_dir, launch, returncode, status)
+            elif run_dir.cancel_requested():
                 status.finish("CANCELLED", detail="cancelled by the user")
             else:
                 message, hint = describe_exit(returncode)
@@ -148,8 +143,34 @@ def supervise(run_dir: RunDir, resume: bool) -> int:
         return 0 if returncode == 0 else 1
 
 
+def _finish_distributed(run_dir: RunDir, launch: Launch, returncode: int, status: StatusWriter) -> None:
+    """The ending of a job in several processes that rank 0 did not report (a follower's, always)."""
+    endings = read_endings(run_dir)
+    if run_dir.cancel_requested() or any(ending["ending"] == "cancelled" for ending in endings):
+        where = (
+            f" (machine {launch.node_rank} of {launch.nodes} followed machine 0)" if launch.follower else ""
+        )
+        status.finish("CANCELLED", detail=f"cancelled by the user{where}")
+        return
+    if returncode == 0 and launch.follower:
+        status.finish(
+            "SUCCEEDED",
+            detail=f"machine {launch.node_rank} of {launch.nodes}: trained with machine 0, which holds the adapter",
+        )
+        return
+    exits = read_json(run_dir.rank_exits).get("failures", []) if run_dir.rank_exits.is_file() else []
+    message, hint = describe_rank_failure(
+        launch.world_size,
+        returncode,
+        exits,
+        endings,
+        node_rank=launch.node_rank if launch.nodes > 1 else None,
+    )
+    status.finish("FAILED", error=message, hint=hint, detail=None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m codetune.backends.local.worker")
+    parser = argparse.ArgumentParser(prog=f"python -m {WORKER}")
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--trainer", action="store_true", help=argparse.SUPPRESS)
