@@ -75,9 +75,9 @@ def _choice(record: JobRecord, ref: str | None) -> tuple[Checkpoint, str] | None
 
 
 def checkpoint_target(target: Target, ref: str | None) -> tuple[Target, str | None]:
-    """The target to talk to: the checkpoint ``ref`` names, else the recorded best one, else ``target``
-    itself (the service's default checkpoint); and a line saying which checkpoint and why (None when no
-    choice was made)."""
+    """The target to talk to: the checkpoint ``ref`` names, else (for a job named by its id) the recorded
+    best one, else ``target`` itself (an endpoint as given, or the service's default checkpoint); and a line
+    saying which checkpoint and why (None when no choice was made)."""
     record = target.record
     if record is None:
         if ref is not None:
@@ -86,6 +86,8 @@ def checkpoint_target(target: Target, ref: str | None) -> tuple[Target, str | No
                 hint="pass -m with a job id from `codetune jobs`, or the checkpoint's endpoint itself",
             )
         return target, None
+    if ref is None and target.label != record.id:
+        return target, None  # an endpoint named on the command line is the one wanted
     choice = _choice(record, ref)
     if choice is None:
         return target, None
