@@ -135,6 +135,8 @@ def test_test_talks_to_the_recorded_best_checkpoint_unless_told_otherwise(
         capsys, "test", "-m", record.id, "--checkpoint", "1", "-p", "hi", "--config", config
     )
     assert code == 0 and out.strip() == "one" and "as --checkpoint asks" in err
+    code, out, err = _cli(capsys, "test", "-m", third, "-p", "hi", "--config", config)
+    assert code == 0 and out.strip() == "three"  # an endpoint given by name is the one asked
 
     code, out, err = _cli(
         capsys, "test", "-m", record.id, "--checkpoint", "9", "-p", "hi", "--config", config
