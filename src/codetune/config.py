@@ -244,6 +244,7 @@ class TestingConfig(Section):
     eval_max_output_tokens: int = Field(128, ge=1)  # the sample project's references are <= 125 tokens
     eval_temperature: float = Field(0.0, ge=0, le=2)  # 0: greedy, so a rerun gives the same answers
     compile_timeout_seconds: float = Field(30.0, gt=0)  # javac, per generated answer
+    eval_concurrency: int = Field(4, ge=1, le=64)  # vertex: requests in flight at once (429s back off)
     # Jars and class directories the project's code needs: javac's -classpath when answers are compiled
     # in place in their source files (the sources themselves are on -sourcepath).
     classpath: list[str] = Field(default_factory=list)

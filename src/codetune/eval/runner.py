@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from codetune.eval.samples import EvalSample
     from codetune.eval.scoring import ScoreContext
     from codetune.eval.table import Losses
+    from codetune.spend import SpendEstimate
 
 Progress = Callable[[str, int, int | None], None]
-JUDGE_MAX_TOKENS = 384
+JUDGE_MAX_TOKENS = 384  # room for a short reasoning and the verdict line (and Gemini Pro's minimum thinking)
 
 
 @dataclass
@@ -36,7 +37,7 @@ class EvalOutcome:
     seconds: float
 
 
-def _validation_file(config: Config, target: Target) -> Path:
+def validation_file(config: Config, target: Target) -> Path:
     """The job's own validation data when it is still there, else ``training.validation_file``."""
     recorded = (target.record.data.get("validation_file") if target.record else None) or None
     for candidate in (recorded, config.training.validation_file):
@@ -260,9 +261,13 @@ def run_eval(
     judge: str | None = None,
     output: str | Path | None = None,
     compare: bool = True,
+    confirm: Callable[[SpendEstimate], None] | None = None,
     progress: Progress | None = None,
 ) -> EvalOutcome:
-    """Evaluate the tuned model ``model`` (default: the latest job) against its base; write the reports."""
+    """Evaluate the tuned model ``model`` (default: the latest job) against its base; write the reports.
+
+    ``confirm`` sees the requests, tokens and cost first when a model of the evaluation is paid (Vertex AI,
+    a Gemini judge), and raises to refuse."""
     from codetune.chat import generation_options, open_judge, open_models, resolve_target
     from codetune.eval.evaluate import evaluate
     from codetune.eval.report import write_report
@@ -272,16 +277,31 @@ def run_eval(
     started = time.monotonic()
     testing = config.testing
     target = resolve_target(config, model)
-    data_file = _validation_file(config, target)
+    data_file = validation_file(config, target)
     every = load_samples(data_file)
     chosen = select(every, limit if limit is not None else testing.eval_limit, seed=config.data.seed)
     options = generation_options(
         config, temperature=testing.eval_temperature, max_output_tokens=testing.eval_max_output_tokens
     )
+    judge_spec = judge or testing.judge_model
+    judge_options = replace(options, temperature=0.0, max_output_tokens=JUDGE_MAX_TOKENS)
+    if confirm is not None:
+        from codetune.eval.cost import plan_eval
+
+        estimate = plan_eval(
+            config,
+            target,
+            chosen,
+            judge=judge_spec if compare else None,
+            options=options,
+            judge_options=judge_options,
+            compare=compare,
+        )
+        if estimate is not None:
+            confirm(estimate)
     if progress is not None:
         progress("loading models", 0, None)
     models = open_models(config, target, compare=compare)
-    judge_spec = judge or testing.judge_model
     judge_model = open_judge(config, judge_spec, target) if judge_spec and compare else None
     out_dir = output_dir(config, target, output)
     with directory_lock(out_dir, "codetune eval"):  # two evals appending to one log would interleave
@@ -294,8 +314,7 @@ def run_eval(
             data_hash=sha256_file(data_file),
             default_system=target.system,
             judge=judge_model,
-            # Room for a short reasoning and the verdict line (and Gemini Pro's minimum thinking).
-            judge_options=replace(options, temperature=0.0, max_output_tokens=JUDGE_MAX_TOKENS),
+            judge_options=judge_options,
             progress=progress,
         )
     settings = {
