@@ -227,3 +227,24 @@ def test_a_job_without_checkpoints_is_one_line(
         capsys, "eval", "-m", record.id, "--checkpoints", "--yes", "--config", str(workspace.config_path)
     )
     assert code == 2 and "has no intermediate checkpoints" in err and "Traceback" not in err
+
+
+def test_the_metric_can_be_chosen_and_a_misspelt_one_is_one_line(
+    workspace: Workspace, job: JobRecord, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(workspace.config_path)
+    workspace.write_config(testing={"eval_limit": 8, "checkpoint_metric": "answer_words"})
+    code, _, err = _cli(capsys, "eval", "-m", job.id, "--checkpoints", "--yes", "--config", config)
+    assert code == 2 and "testing.checkpoint_metric 'answer_words'" in err and "judge_win_rate" in err
+    assert workspace.vertex.calls("POST", ":generateContent$") == []  # refused before anything was sent
+
+    workspace.write_config(testing={"eval_limit": 8, "checkpoint_metric": "truncated"})
+    code, out, err = _cli(capsys, "eval", "-m", job.id, "--checkpoints", "--yes", "--config", config)
+    assert code == 0, err
+    best = JobStore(workspace.runs).load(job.id).best_checkpoint
+    # No answer is cut anywhere: all three tie at 0%, lower is better, the earliest wins and says so.
+    assert best is not None and best["metric"] == "truncated" and best["checkpoint_id"] == "1"
+    assert best["rule"].startswith("lowest answers cut at max tokens") and best["indistinguishable_from"] == [
+        "2",
+        "3",
+    ]
