@@ -23,7 +23,7 @@ DtypeOption = typer.Option(
 QuantOption = typer.Option("q8_0", "--quant", help="gguf and ollama: q8_0 | f16.")
 ForceOption = typer.Option(False, "--force", help="Replace an existing output directory.")
 CheckOption = typer.Option(
-    3, "--check", help="Validation prompts to compare the export with the evaluated model on (0: skip)."
+    5, "--check", help="Validation prompts to compare the export with the evaluated model on (0: skip)."
 )
 
 
@@ -61,7 +61,7 @@ def render(result: ExportResult) -> None:
         for column in ("loaded by", "result", "required", "verdict"):
             table.add_column(column)
         for check in result.checks:
-            required = "identical answers" if check.exact else "95% of tokens"
+            required = "identical answers" if check.exact else "95% of tokens agree"
             verdict = "-" if check.skipped else ("[green]ok[/]" if check.passed else "[red]differs[/]")
             summary = check.summary() + (f" ({check.note})" if check.note else "")
             table.add_row(escape(check.loader), escape(summary), required, verdict)

@@ -58,6 +58,19 @@ class ExportResult:
         return all(check.passed for check in self.checks)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _sync(directory: Path) -> None:
+    """Every file of ``directory`` on disk before it is renamed into place (a power cut leaves old or new)."""
+    for path in directory.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+
+
 def _install(staging: Path, target: Path) -> None:
     """Put ``staging`` in ``target``'s place (replacing an old one only at the very end)."""
     old = None
@@ -93,7 +106,7 @@ def export_job(
     dtype: str | None = None,
     quant: str = "q8_0",
     force: bool = False,
-    check: int = 3,
+    check: int = 5,
     on_progress: Progress | None = None,
 ) -> ExportResult:
     """Export job ``ref`` (default: the latest) as ``format`` into ``output`` and prove it on ``check`` prompts."""
@@ -120,16 +133,22 @@ def export_job(
 def _export(plan: ExportPlan, config: Config, check: int, progress: Progress) -> ExportResult:
     from transformers import AutoTokenizer
 
-    result = ExportResult(plan.record.id, plan.format, plan.target, {}, 0.0, 0.0, plan.precision)
+    result = ExportResult(
+        job=plan.record.id,
+        format=plan.format,
+        directory=plan.target,
+        files={},
+        write_seconds=0.0,
+        check_seconds=0.0,
+        precision=plan.precision,
+    )
     tokenizer: Any = AutoTokenizer.from_pretrained(str(plan.adapter))  # the training one, with its template
     end_of_turn = int(tokenizer.convert_tokens_to_ids(plan.end_of_turn or tokenizer.eos_token))
     # what could still refuse the export is worked out before the long parts
     metadata = None
     if plan.format != "merged":
         eot = tokenizer.convert_ids_to_tokens(end_of_turn)
-        metadata = gguf_writer.tokenizer_metadata(
-            tokenizer, vocab_size=_vocab_size(plan.base_path), end_of_turn=eot
-        )
+        metadata = gguf_writer.tokenizer_metadata(tokenizer, vocab_size=plan.vocab_size, end_of_turn=eot)
     modelfile = (
         _modelfile(plan, tokenizer, end_of_turn, config.testing.temperature)
         if plan.format == "ollama"
@@ -138,18 +157,22 @@ def _export(plan: ExportPlan, config: Config, check: int, progress: Progress) ->
 
     started = time.perf_counter()
     reference = _reference(result, config, plan, check, progress) if check else None
-    result.check_seconds = time.perf_counter() - started
+    result.check_seconds += time.perf_counter() - started
 
     started = time.perf_counter()
     model = _adapter_model(plan, progress)
-    if reference is not None:
+    if reference is not None:  # the adapter model's own next-token choices, before it is merged away
+        following = time.perf_counter()
         progress("check: the adapter model's next-token choices", 0, 1)
         export_check.follow_reference(reference, tokenizer, model, end_of_turn)
         progress("check: the adapter model's next-token choices", 1, 1)
+        result.check_seconds += time.perf_counter() - following
+        started += time.perf_counter() - following
     merged = model.merge_and_unload().eval()
     progress("merge the adapter into the base weights", 1, 1)
     plan.target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(temp_dir_for_this_process(plan.target.parent, _STAGING))
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; the export gets the usual mode
     try:
         if metadata is None:
             _write_merged(staging, merged, tokenizer, plan, end_of_turn, progress)
@@ -169,17 +192,12 @@ def _export(plan: ExportPlan, config: Config, check: int, progress: Progress) ->
         result.files = {p.name: p.stat().st_size for p in sorted(staging.iterdir()) if p.is_file()}
         write_json(staging / RECORD, _record(result, plan))
         result.files[RECORD] = (staging / RECORD).stat().st_size
+        _sync(staging)
         _install(staging, plan.target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return result
-
-
-def _vocab_size(base_path: str) -> int:
-    from transformers import AutoConfig
-
-    return int(AutoConfig.from_pretrained(base_path).vocab_size)
 
 
 def _modelfile(plan: ExportPlan, tokenizer: Any, end_of_turn: int, temperature: float) -> str:
@@ -281,7 +299,7 @@ def _prove(
     settings: dict[str, Any] = {
         "reference": reference,
         "max_tokens": config.testing.eval_max_output_tokens,
-        "exact": plan.format == "merged" or plan.precision == "f16",
+        "exact": plan.precision in ("float32", "float16", "f16"),
     }
     if plan.format == "merged":
         on_answer = answered("check: transformers")

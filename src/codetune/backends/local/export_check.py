@@ -13,8 +13,8 @@ when installed: its own template rendering, tokenizer and sampler) for a GGUF. T
   part for good after one different token; this counts every position, so 97% means that 3 next-token
   choices in 100 differ.
 
-A merged directory or an f16 GGUF must give the same answers; a q8_0 GGUF must agree on at least 95% of
-the tokens (its weights are rounded to 8 bits).
+A merged directory (float32 or float16) or an f16 GGUF must give the same answers; a q8_0 GGUF or a
+bfloat16 directory must agree on at least 95% of the tokens (their weights keep 8 significant bits or so).
 """
 
 from __future__ import annotations
@@ -260,9 +260,15 @@ def check_llama_cpp(
         sequence, start = reference.sequences[index], reference.starts[index]
         text = llm.detokenize(sequence[:start], special=True).decode("utf-8")
         differing += llm.tokenize(text.encode("utf-8"), add_bos=False, special=True) != sequence[:start]
+        # the prompt in one batch, then the answer one token at a time, as llama.cpp generates (its batched
+        # and single-token kernels round quantized weights differently)
         llm.reset()
-        llm.eval(sequence[:-1])
-        choices.append(llm.scores[start - 1 : len(sequence) - 1].argmax(axis=-1).tolist())
+        llm.eval(sequence[:start])
+        picks = [int(llm.scores[start - 1].argmax())]
+        for token in sequence[start:-1]:
+            llm.eval([token])
+            picks.append(int(llm.scores[llm.n_tokens - 1].argmax()))
+        choices.append(picks)
         if on_answer is not None:
             on_answer(index + 1, len(reference.chats))
     tokens, agreeing = _agreement(reference, choices)

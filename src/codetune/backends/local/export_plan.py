@@ -116,6 +116,7 @@ class ExportPlan:
     precision: str  # merged: a torch dtype name; gguf/ollama: the quantization
     gguf_name: str
     end_of_turn: str  # the token that ends an answer
+    vocab_size: int  # rows of the embedding matrix (tokenizers may use fewer)
 
 
 def plan_export(
@@ -173,4 +174,5 @@ def plan_export(
         precision=precision,
         gguf_name=f"{record.id}-{quant}.gguf",
         end_of_turn=info.get("end_of_turn") or "",
+        vocab_size=int(base_config.vocab_size),
     )
