@@ -90,9 +90,8 @@ def register(app: typer.Typer) -> None:
         from codetune.cli.ui import progress_bar
         from codetune.errors import CodetuneError
 
-        os.environ.setdefault(
-            "TQDM_DISABLE", "1"
-        )  # loaders' own bars (read when tqdm is imported): ours show
+        # the loaders' own progress bars (tqdm reads this when it is imported): ours are shown instead
+        os.environ.setdefault("TQDM_DISABLE", "1")
         config = load(config_path)
         with progress_bar(transient=True) as progress:
             result = export_job(
