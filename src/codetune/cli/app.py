@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "codetune.cli.test",
     "codetune.cli.eval",
     "codetune.cli.run",
+    "codetune.cli.export",
 )
 
 app = typer.Typer(
