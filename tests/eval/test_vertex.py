@@ -151,20 +151,7 @@ def test_eval_with_judge_writes_the_reports(project: Path, vertex_standin, datas
 
     vertex_standin.replies[ENDPOINT] = lambda model, body: references[_last_user(body)]
     vertex_standin.replies["gemini-2.5-pro"] = pro
-    main(
-        [
-            "eval",
-            "-m",
-            ENDPOINT,
-            "--judge",
-            "gemini-2.5-pro",
-            "--output",
-            "out",
-            "--config",
-            "config.yaml",
-            "--yes",
-        ]
-    )
+    main(["eval", "-m", ENDPOINT, "--judge", "gemini-2.5-pro", "-o", "out", "--config", "config.yaml", "-y"])
     out = capsys.readouterr().out
     assert "tuned wins 4" in out and "report:" in out
     report = json.loads((project / "out" / "report.json").read_text())
@@ -181,20 +168,7 @@ def test_eval_with_judge_writes_the_reports(project: Path, vertex_standin, datas
     assert all(_system(r) == "You are an expert Java developer." for r in tuned)
     # A rerun finds every answer saved and asks nothing again.
     before = len(vertex_standin.requests)
-    main(
-        [
-            "eval",
-            "-m",
-            ENDPOINT,
-            "--judge",
-            "gemini-2.5-pro",
-            "--output",
-            "out",
-            "--config",
-            "config.yaml",
-            "--yes",
-        ]
-    )
+    main(["eval", "-m", ENDPOINT, "--judge", "gemini-2.5-pro", "-o", "out", "--config", "config.yaml", "-y"])
     assert len(vertex_standin.requests) == before
     assert "12 saved results reused" in capsys.readouterr().out
 
