@@ -23,17 +23,14 @@ PROMPTS = [
     "Explain what this method does:\npublic int size() { return items.size(); }",
     "Write the method `public boolean isEmpty()`: tells whether the cart has no items.",
     "Review this method:\nvoid load(String p) { try { read(p); } catch (Exception e) { } }",
-    "What does `final` mean on a Java field?",
     "Explain what this method does:\n"
     "public static int gcd(int a, int b) {\n    while (b != 0) {\n        int t = b;\n        b = a % b;\n"
     "        a = t;\n    }\n    return a;\n}",
     "Hi",
     "Write the method `public int max(int[] values)`: the largest value, or 0 for an empty array.",
     'Review this method:\npublic String name() { return name == null ? "" : name.trim(); }',
-    "Explain the difference between an interface and an abstract class in Java, in two sentences.",
-    "Write a Java record `Point` with two int fields.",
 ]
-GREEDY = GenerationOptions(temperature=0.0, max_output_tokens=24)
+GREEDY = GenerationOptions(temperature=0.0, max_output_tokens=16)
 
 
 def _requests(system: str | None = SYSTEM) -> list[ChatRequest]:
@@ -102,7 +99,7 @@ def test_batched_greedy_answers_are_the_one_at_a_time_answers(tiny_pair: dict[st
         assert _same(batched, single) == [], side
         assert sorted(heard) == list(range(len(requests)))  # every answer announced once, as it came
         assert heard != sorted(heard)  # shortest prompts first, not request order
-        assert all(r.output_tokens == 24 and r.finish_reason == "MAX_TOKENS" for r in batched)
+        assert all(r.output_tokens == 16 and r.finish_reason == "MAX_TOKENS" for r in batched)
         answers[side] = [reply.text for reply in batched]
     assert answers["tuned"] != answers["base"]  # the adapter is on for one side only
 
