@@ -113,12 +113,12 @@ class LocalChatModel:
     ) -> Reply:
         from codetune.backends.base import ChatRequest
 
-        return self._generate_group([self._prompt_ids(ChatRequest(tuple(messages), system))], options)[0]
+        return self._generate_group([self.prompt_ids(ChatRequest(tuple(messages), system))], options)[0]
 
     def generate_batch(
         self, requests: Sequence[ChatRequest], *, options: GenerationOptions, on_reply: OnReply | None = None
     ) -> list[Reply]:
-        prompts = [self._prompt_ids(request) for request in requests]
+        prompts = [self.prompt_ids(request) for request in requests]
         replies: list[Reply | None] = [None] * len(prompts)
         for group in length_groups([len(ids) for ids in prompts], self.batch_size):
             for index, reply in zip(
@@ -129,7 +129,8 @@ class LocalChatModel:
                     on_reply(index, reply)
         return [reply for reply in replies if reply is not None]
 
-    def _prompt_ids(self, request: ChatRequest) -> list[int]:
+    def prompt_ids(self, request: ChatRequest) -> list[int]:
+        """The prompt's token ids: the conversation in the chat template, ready for the answer."""
         encoding = self._tokenizer.apply_chat_template(
             chat_messages(request.system, request.messages), add_generation_prompt=True, return_dict=True
         )
