@@ -66,11 +66,17 @@ def _load(path: Path, *, lora: bool) -> tuple[Any, Any]:
 
 
 @pytest.fixture(scope="module")
-def tiny_pair(tiny_model: Path) -> dict[str, Any]:
-    """The tiny model with a random LoRA adapter: tuned and base chat models over one loaded model."""
+def tiny_lora(tiny_model: Path) -> tuple[Any, Any]:
+    """The tiny model with a random LoRA adapter, and its tokenizer."""
+    return _load(tiny_model, lora=True)
+
+
+@pytest.fixture(scope="module")
+def tiny_pair(tiny_lora: tuple[Any, Any]) -> dict[str, Any]:
+    """Tuned and base chat models over one loaded model, in batches of 4."""
     from codetune.backends.local.chat import LocalChatModel
 
-    model, tokenizer = _load(tiny_model, lora=True)
+    model, tokenizer = tiny_lora
     return {
         side: LocalChatModel(side, model, tokenizer, "cpu", adapter_enabled=side == "tuned", batch_size=4)
         for side in ("tuned", "base")
@@ -160,3 +166,21 @@ def test_smollm2_batched_greedy_answers_are_the_one_at_a_time_answers(request: p
     single = [chat.generate(r.messages, system=r.system, options=options) for r in requests]
     assert _same(batched, single) == []
     assert {reply.finish_reason for reply in batched} == {"STOP", "MAX_TOKENS"}  # both kinds of ending
+
+
+def test_scores_in_a_batch_are_the_scores_one_at_a_time(
+    tiny_pair: dict[str, Any], tiny_lora: tuple[Any, Any]
+) -> None:
+    """Padding and the batch's shared beginning (computed once) change no answer's loss."""
+    from codetune.backends.local.chat import LocalChatModel
+
+    requests = _requests()
+    answers = [f"Answer {i}: " + "it returns the value. " * i for i in range(len(requests))]
+    for side, model in tiny_pair.items():
+        alone = LocalChatModel(side, *tiny_lora, "cpu", adapter_enabled=side == "tuned", batch_size=1)
+        batched = model.score_answers(requests, answers)
+        single = alone.score_answers(requests, answers)
+        assert [s.tokens for s in batched] == [s.tokens for s in single]
+        assert [s.loss for s in batched] == pytest.approx([s.loss for s in single], rel=1e-5)
+    tuned, base = (tiny_pair[side].score_answers(requests[:1], answers[:1])[0] for side in ("tuned", "base"))
+    assert tuned.loss != base.loss

@@ -197,8 +197,10 @@ class LocalChatModel:
         """Mean negative log-likelihood of each answer's tokens (end-of-turn included), as training's loss.
 
         The conversation is encoded as training encodes it, and only the final answer counts. Batches
-        are right-padded (padding is masked by attention and labels) and only answer positions go
-        through the LM head, so a long prompt costs no ``[tokens, vocabulary]`` logits.
+        are right-padded (padding is masked by attention and labels), the beginning the batch's rows
+        share (system instruction, chat template) is computed once (~10% of the time on the demo data),
+        and only answer positions go through the LM head, so a long prompt costs no
+        ``[tokens, vocabulary]`` logits.
         """
 
         encoded = [
@@ -237,15 +239,29 @@ class LocalChatModel:
         attention = torch.tensor(
             [[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in examples], device=self._device
         )
+        # The batch's common beginning (system instruction, template) is computed once and its keys and
+        # values reused by every row; it ends before the first answer token's prediction.
+        first_answer = min(next(i for i, label in enumerate(lab) if label != IGNORE) for _, lab in examples)
+        shared = min(common_prefix([ids for ids, _ in examples]), first_answer - 1)
         causal_lm = self._model.get_base_model() if hasattr(self._model, "get_base_model") else self._model
+        backbone = causal_lm.base_model
         with torch.inference_mode(), self._adapter_switch():
-            hidden = causal_lm.base_model(
-                input_ids=input_ids, attention_mask=attention, use_cache=False
+            past = None
+            if shared > 1 and len(examples) > 1:
+                past = backbone(input_ids=input_ids[:1, :shared], use_cache=True).past_key_values
+                past.batch_repeat_interleave(len(examples))
+            else:
+                shared = 0
+            hidden = backbone(
+                input_ids=input_ids[:, shared:],
+                attention_mask=attention,
+                past_key_values=past,
+                use_cache=past is not None,
             ).last_hidden_state
             head = causal_lm.get_output_embeddings()
             scores = []
             for row in range(len(examples)):
-                targets = labels[row, 1:]
+                targets = labels[row, shared + 1 :]
                 answer = targets != IGNORE
                 logits = head(hidden[row, :-1][answer]).float()
                 total = F.cross_entropy(logits, targets[answer], reduction="sum")
@@ -272,6 +288,19 @@ def length_groups(lengths: Sequence[int], size: int) -> list[list[int]]:
     """
     order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
     return [order[start : start + size] for start in range(0, len(order), size)]
+
+
+def common_prefix(rows: Sequence[Sequence[int]]) -> int:
+    """How many leading tokens all rows share.
+
+    >>> common_prefix([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]), common_prefix([[1], [2]])
+    (2, 0)
+    """
+    shortest = min(len(row) for row in rows)
+    for position in range(shortest):
+        if any(row[position] != rows[0][position] for row in rows):
+            return position
+    return shortest
 
 
 def cut_at_stop(tokens: Sequence[int], stop_ids: Sequence[int]) -> tuple[list[int], bool]:
