@@ -223,8 +223,11 @@ class LocalChatModel:
         return encoded.input_ids, last_answer_only(encoded.labels)
 
     def _score_group(self, examples: list[tuple[list[int], list[int]]]) -> list[AnswerScore]:
+        import inspect
+
         import torch
         import torch.nn.functional as F
+        from transformers import DynamicCache
 
         from codetune.backends.base import AnswerScore
 
@@ -245,18 +248,20 @@ class LocalChatModel:
         shared = min(common_prefix([ids for ids, _ in examples]), first_answer - 1)
         causal_lm = self._model.get_base_model() if hasattr(self._model, "get_base_model") else self._model
         backbone = causal_lm.base_model
+        if shared < 2 or len(examples) < 2:
+            shared = 0
+        # transformers 5 renamed the cache argument (the old name still works, with a warning)
+        cache_arg = (
+            "cache" if "cache" in inspect.signature(backbone.forward).parameters else "past_key_values"
+        )
         with torch.inference_mode(), self._adapter_switch():
-            past = None
-            if shared > 1 and len(examples) > 1:
-                past = backbone(input_ids=input_ids[:1, :shared], use_cache=True).past_key_values
-                past.batch_repeat_interleave(len(examples))
-            else:
-                shared = 0
+            cache: dict[str, Any] = {}
+            if shared:
+                cache[cache_arg] = DynamicCache()
+                backbone(input_ids=input_ids[:1, :shared], use_cache=True, **cache)  # fills the cache
+                cache[cache_arg].batch_repeat_interleave(len(examples))
             hidden = backbone(
-                input_ids=input_ids[:, shared:],
-                attention_mask=attention,
-                past_key_values=past,
-                use_cache=past is not None,
+                input_ids=input_ids[:, shared:], attention_mask=attention, use_cache=bool(shared), **cache
             ).last_hidden_state
             head = causal_lm.get_output_embeddings()
             scores = []
