@@ -31,6 +31,7 @@ _FINGERPRINT_KEYS = {
         "max_length",
         "seed",
         "learning_rate",
+        "lora_rank",
         "lora_alpha",
         "lora_dropout",
         "overflow",

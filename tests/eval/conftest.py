@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from codetune.backends.base import GenerationOptions, Reply
+from codetune.backends.base import (
+    AnswerScore,
+    ChatRequest,
+    GenerationOptions,
+    OnReply,
+    OnScore,
+    Reply,
+    generate_each,
+)
+from codetune.errors import BackendError
 from codetune.records import Message
 from support.tiny_model import tiny_model  # noqa: F401 - fixture
 from support.vertex_standin import vertex_standin  # noqa: F401 - fixture
@@ -97,12 +106,42 @@ def write_dataset(directory: Path, rows=ROWS, *, manifest: bool = True) -> Path:
 
 
 class FakeChatModel:
-    """A ChatModel that answers with ``answer(messages)`` and records every call."""
+    """A ChatModel that answers with ``answer(messages)`` and records every call.
 
-    def __init__(self, name: str, answer: Callable[[Sequence[Message]], str]) -> None:
+    It cannot batch (``generate_batch`` is the one-at-a-time fallback); with ``score`` (request, answer ->
+    loss) it can score answers, counting them in ``scored``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        answer: Callable[[Sequence[Message]], str],
+        score: Callable[[ChatRequest, str], float] | None = None,
+    ) -> None:
         self.name = name
         self.answer = answer
+        self.score = score
+        self.can_score = score is not None
         self.calls: list[tuple[list[Message], str | None, GenerationOptions]] = []
+        self.scored: list[tuple[ChatRequest, str]] = []
+
+    def generate_batch(
+        self, requests: Sequence[ChatRequest], *, options: GenerationOptions, on_reply: OnReply | None = None
+    ) -> list[Reply]:
+        return generate_each(self, requests, options=options, on_reply=on_reply)
+
+    def score_answers(
+        self, requests: Sequence[ChatRequest], answers: Sequence[str], *, on_score: OnScore | None = None
+    ) -> list[AnswerScore]:
+        if self.score is None:
+            raise BackendError(f"{self.name} cannot score a given text")
+        scores = []
+        for index, (request, answer) in enumerate(zip(requests, answers, strict=True)):
+            self.scored.append((request, answer))
+            scores.append(AnswerScore(self.score(request, answer), len(answer.split())))
+            if on_score is not None:
+                on_score(index, scores[-1])
+        return scores
 
     def generate(
         self, messages: Sequence[Message], *, system: str | None, options: GenerationOptions

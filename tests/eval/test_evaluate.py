@@ -96,8 +96,8 @@ def test_an_interrupted_eval_resumes_without_asking_again(
         handle.write('{"sample": "ex02", "side": "tu')
     second = {"tuned": fake_model("t", perfect), "base": fake_model("b", perfect)}
     evaluation = evaluate(samples, second, options=OPTIONS, out_dir=out, context=ScoreContext(compile=False))
-    assert evaluation.resumed == 2  # tuned and base of line 1 were saved
-    assert len(second["tuned"].calls) == 3 and len(second["base"].calls) == 3
+    assert evaluation.resumed == 1  # the tuned answer of line 1 was saved (each side answers in turn)
+    assert len(second["tuned"].calls) == 3 and len(second["base"].calls) == 4
     assert len(evaluation.results) == 8
     lines = (out / RESULTS_NAME).read_text().splitlines()
     assert len(lines) == 9 and all(json.loads(line) for line in lines)

@@ -116,5 +116,57 @@ def test_eval_report_with_loss_curve_and_local_judge(
     strategies = {row["strategy"] for row in report["table"]}
     assert {"code_explanation", "code_generation", "code_review", "all"} <= strategies
     assert report["training"]["validation_loss"] is not None  # from the job's metrics.jsonl
+    # The references' held-out loss on the whole validation set (4 examples), both sides, kept for a rerun.
+    assert report["heldout"] == {"available": True, "examples": 4, "file": "heldout.jsonl"}
+    saved = (root / "reports" / job / "heldout.jsonl").read_text().splitlines()
+    assert len(saved) == 1 + 4 * 2
     page = (root / "reports" / job / "report.html").read_text()
     assert "data:image/png;base64," in page  # the job's loss.png, embedded
+
+
+def _trainer_eval_loss(losses: list[dict], lengths: list[int], batch_size: int) -> float:
+    """The validation loss as the trainer computes it from per-example scores: examples sorted by length
+    (as the recipe sorts them), batches of ``batch_size``, each batch's loss the mean over its answer
+    tokens, and the evaluation loss the mean of the batch losses weighted by their examples."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    weighted = 0.0
+    for batch in batches:
+        tokens = sum(losses[i]["tokens"] for i in batch)
+        weighted += len(batch) * sum(losses[i]["loss"] * losses[i]["tokens"] for i in batch) / tokens
+    return weighted / len(lengths)
+
+
+def test_heldout_loss_is_the_loss_training_computed(local_job, tmp_path: Path) -> None:
+    """Tuned: the trainer's last validation loss; base: its loss before the first step (LoRA starts at zero)."""
+    from transformers import AutoTokenizer
+
+    from codetune.backends.local.data import encode, read_conversations
+    from codetune.chat import open_models, resolve_target
+    from codetune.config import load_config
+    from codetune.eval.heldout import heldout_losses
+    from codetune.eval.samples import load_samples
+
+    root, job = local_job
+    config = load_config(root / "config.yaml", environ={})
+    target = resolve_target(config, job)
+    models = open_models(config, target, compare=True)
+    validation = root / "data" / "validation.jsonl"
+    samples = load_samples(validation)
+    held = heldout_losses(samples, models, out_dir=tmp_path)
+
+    run_dir = Path(target.record.extra["run_dir"])
+    evaluations = [
+        json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if '"eval"' in line
+    ]
+    assert evaluations[0]["step"] == 0 and evaluations[-1]["step"] == 2
+    tokenizer = AutoTokenizer.from_pretrained(str(run_dir / "adapter"))
+    lengths = [
+        len(encode(tokenizer, c, tokenizer.eos_token)[0].input_ids) for c in read_conversations(validation)
+    ]
+    for side, expected in (("base", evaluations[0]["eval_loss"]), ("tuned", evaluations[-1]["eval_loss"])):
+        losses = [held.losses[(sample.id, side)] for sample in samples]
+        assert _trainer_eval_loss(losses, lengths, batch_size=2) == pytest.approx(expected, rel=1e-5), side
+    assert all(row["tokens"] > 5 for row in held.losses.values())
+    # two LoRA steps at this learning rate move the loss: the sides are told apart
+    assert held.losses[(samples[0].id, "tuned")]["loss"] != held.losses[(samples[0].id, "base")]["loss"]

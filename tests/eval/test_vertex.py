@@ -13,7 +13,7 @@ import yaml
 
 from codetune.cli.app import main
 from codetune.jobs import JobRecord, JobStore
-from support.vertex_standin import proto_field
+from support.vertex_standin import ApiError, proto_field
 
 ENDPOINT = "projects/test-project/locations/us-central1/endpoints/4242"
 
@@ -180,3 +180,51 @@ def test_prompt_from_standard_input(project: Path, vertex_standin, monkeypatch, 
     monkeypatch.setattr("sys.stdin", io.StringIO("Explain Cart.add\n"))
     main(["test", "-m", ENDPOINT, "--config", "config.yaml"])
     assert capsys.readouterr().out.strip() == "piped: Explain Cart.add"
+
+
+def test_eval_asks_concurrently_and_a_429_is_retried(project: Path, vertex_standin, capsys) -> None:
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    config["testing"] = {"eval_concurrency": 3}
+    config["training"]["retry"] = {"initial_delay_seconds": 0.05, "max_delay_seconds": 0.1}
+    (project / "config.yaml").write_text(yaml.safe_dump(config))
+    vertex_standin.generate_seconds = 0.3
+    vertex_standin.inject(r"/endpoints/4242:generateContent$", 429, times=1)
+
+    main(["eval", "-m", ENDPOINT, "--output", "out", "--config", "config.yaml", "-y"])
+
+    assert vertex_standin.max_in_flight == 3  # bounded by testing.eval_concurrency, and reached
+    tuned = vertex_standin.calls("POST", r"/endpoints/4242:generateContent$")
+    assert len(tuned) == 4 + 1  # one request answered 429 first, then retried with backoff
+    report = json.loads((project / "out" / "report.json").read_text())
+    rows = [json.loads(line) for line in (project / "out" / "results.jsonl").read_text().splitlines()[1:]]
+    assert sorted((row["side"], row["line"]) for row in rows) == [
+        (side, line) for side in ("base", "tuned") for line in (1, 2, 3, 4)
+    ]
+    # Gemini cannot score a given text: the report says so instead of showing a held-out loss.
+    assert report["heldout"]["available"] is False
+    assert "cannot score a given text" in report["heldout"]["reason"]
+    assert "report:" in capsys.readouterr().out
+
+
+def test_a_request_that_keeps_failing_stops_the_eval_and_keeps_what_came_back(
+    project: Path, vertex_standin, capsys
+) -> None:
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    config["testing"] = {"eval_concurrency": 2}
+    config["training"]["retry"] = {"attempts": 2, "initial_delay_seconds": 0.01, "max_delay_seconds": 0.01}
+    (project / "config.yaml").write_text(yaml.safe_dump(config))
+
+    def quota_for_one(model, body):  # the stand-in answers an ApiError raised by a reply as the service would
+        if "add(String" in _last_user(body):
+            raise ApiError(429, "Quota exceeded for aiplatform.googleapis.com/generate_content_requests")
+        return "ok"
+
+    vertex_standin.replies[ENDPOINT] = quota_for_one
+    with pytest.raises(SystemExit) as info:
+        main(["eval", "-m", ENDPOINT, "--output", "out", "--config", "config.yaml", "-y"])
+    assert info.value.code != 0
+    err = capsys.readouterr().err
+    assert "tuned model, validation line 4" in err and "429" in err and "rerun to continue" in err
+    rows = [json.loads(line) for line in (project / "out" / "results.jsonl").read_text().splitlines()[1:]]
+    assert sorted(row["line"] for row in rows) == [1, 2, 3]  # the other three tuned answers were kept
+    assert len(vertex_standin.calls("POST", r"/endpoints/4242:generateContent$")) == 3 + 2  # 2 attempts

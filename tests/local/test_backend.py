@@ -107,7 +107,7 @@ def test_a_job_trains_saves_and_reports(finished, tiny_model: Path) -> None:
     tokens = json.loads(run_dir.tokens.read_text())
     assert tokens["train"]["examples"] == 24 and tokens["train"]["tokens"]["max"] <= 256
     settings = json.loads(run_dir.config.read_text())
-    assert settings["hardware"]["precision"] == "fp32" and settings["lora"]["r"] == 4
+    assert settings["hardware"]["precision"] == "fp32" and settings["lora"]["r"] == 16  # local.lora_rank
 
     # the adapter changed (LoRA B starts at zero), the base model did not
     lora_b = [t for name, t in lora_tensors(run_dir.adapter).items() if "lora_B" in name]

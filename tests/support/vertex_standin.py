@@ -22,9 +22,11 @@ Pro models refuse a thinking budget of 0.
 
 Scripting: each GET of a job moves it one step along ``progression`` (deterministic, no clocks) and then to
 ``outcome``; ``fail_with`` makes jobs fail with a message (e.g. naming ``Row: 1``); ``faults`` injects errors
-(one 429, a 503, ...) for matching requests (by path, and optionally by a text in the body: one prompt); ``replies`` sets generateContent answers per model (a string or
-a callable). Every request is recorded in ``requests``. When ``storage_url`` names a fake-gcs-server, created
-jobs read their dataset from it: a missing object fails the job, and the data stats are computed from it.
+(one 429, a 503, ...) for matching requests (by path, and optionally by a text in the body: one prompt);
+``replies`` sets generateContent answers per model (a string or a callable); ``generate_seconds`` makes each
+answer take that long, and ``max_in_flight`` counts how many were asked at once. Every request is recorded in
+``requests``. When ``storage_url`` names a fake-gcs-server, created jobs read their dataset from it: a
+missing object fails the job, and the data stats are computed from it.
 
     with running_standin() as vertex:           # or the ``vertex_standin`` fixture
         config.gcp.api_endpoint = vertex.url
@@ -37,6 +39,7 @@ import json
 import math
 import re
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -147,6 +150,10 @@ class VertexStandIn:
             f"[{model.rsplit('/', 1)[-1]}] {_last_user_text(body)[:200]}"
         )
         self.require_auth = True
+        # generateContent takes this long (outside the lock, as a model's time): shows concurrent callers
+        self.generate_seconds = 0.0
+        self.in_flight = 0  # generateContent requests being answered now, and the most at once
+        self.max_in_flight = 0
         self.requests: list[RecordedRequest] = []
         self.jobs: dict[str, Job] = {}
         self.endpoints: dict[str, str] = {}  # endpoint resource name -> base model of its job
@@ -193,6 +200,13 @@ class VertexStandIn:
     def handle(self, method: str, raw_path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
         parsed = urllib.parse.urlsplit(raw_path)
         path, query = parsed.path, urllib.parse.parse_qs(parsed.query)
+        if self.generate_seconds and path.endswith(":generateContent"):
+            with self._lock:
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            time.sleep(self.generate_seconds)
+            with self._lock:
+                self.in_flight -= 1
         with self._lock:
             self.requests.append(RecordedRequest(method, path, query, headers, body))
             try:

@@ -103,7 +103,7 @@ def test_every_checkpoint_is_evaluated_and_the_best_is_recorded_and_used(
     for endpoint in endpoints:  # each checkpoint answered the same 8 validation prompts
         asked = workspace.vertex.calls("POST", f"{endpoint}:generateContent$")
         assert len({_last_user(r.body) for r in asked}) == 8
-    # GEN assert 1 < workspace.vertex.max_in_flight <= 3  # concurrent, within testing.eval_concurrency
+    assert 1 < workspace.vertex.max_in_flight <= 3  # concurrent, within testing.eval_concurrency
     record = JobStore(workspace.runs).load(job.id)
     best = record.best_checkpoint
     assert best is not None and best["checkpoint_id"] == "2" and best["endpoint"] == endpoints[1]

@@ -56,22 +56,83 @@ class GenerationOptions:
 @dataclass
 class Reply:
     text: str
-    latency_seconds: float
+    latency_seconds: float  # in a batch: the batch's wall time shared equally among its answers
     prompt_tokens: int | None = None
     output_tokens: int | None = None
-    finish_reason: str | None = None
+    finish_reason: str | None = None  # STOP (ended its turn) or MAX_TOKENS (cut at the limit), as Gemini says
     model: str = ""
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One conversation to answer: ``messages`` alternate user/model and end with a user turn."""
+
+    messages: tuple[Message, ...]
+    system: str | None = None
+
+
+@dataclass(frozen=True)
+class AnswerScore:
+    """How likely a model finds a given answer: the mean negative log-likelihood of its tokens."""
+
+    loss: float  # nats per answer token (the training loss of that answer)
+    tokens: int  # answer tokens scored, the end-of-turn token included
+
+
+OnReply = Callable[[int, Reply], None]  # (index of the request, its reply), as each one is ready
+OnScore = Callable[[int, AnswerScore], None]
 
 
 @runtime_checkable
 class ChatModel(Protocol):
-    """A model to talk to: ``messages`` alternate user/model and end with a user turn."""
+    """A model to talk to: ``messages`` alternate user/model and end with a user turn.
+
+    ``generate_batch`` answers many requests the fastest way the model knows (a local model: padded
+    batches; a remote one: concurrent requests; otherwise :func:`generate_each`), with the same answers
+    as :meth:`generate` gives one at a time. ``can_score`` says whether ``score_answers`` works: a model
+    whose weights are here can score a given answer; a hosted API returns log-probabilities only of
+    what it generates itself, and its ``score_answers`` raises :class:`~codetune.errors.BackendError`.
+    """
 
     name: str
+    can_score: bool
 
     def generate(
         self, messages: Sequence[Message], *, system: str | None, options: GenerationOptions
     ) -> Reply: ...
+
+    def generate_batch(
+        self, requests: Sequence[ChatRequest], *, options: GenerationOptions, on_reply: OnReply | None = None
+    ) -> list[Reply]:
+        """Replies in request order; ``on_reply`` hears of each one as soon as it is ready (any order)."""
+        ...
+
+    def score_answers(
+        self,
+        requests: Sequence[ChatRequest],
+        answers: Sequence[str],
+        *,
+        on_score: OnScore | None = None,
+    ) -> list[AnswerScore]:
+        """How likely each answer is as this model's reply to its request, in request order."""
+        ...
+
+
+def generate_each(
+    model: ChatModel,
+    requests: Sequence[ChatRequest],
+    *,
+    options: GenerationOptions,
+    on_reply: OnReply | None = None,
+) -> list[Reply]:
+    """``generate_batch`` for a model that cannot batch: one request after another, in order."""
+    replies = []
+    for index, request in enumerate(requests):
+        reply = model.generate(request.messages, system=request.system, options=options)
+        if on_reply is not None:
+            on_reply(index, reply)
+        replies.append(reply)
+    return replies
 
 
 @runtime_checkable

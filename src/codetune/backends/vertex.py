@@ -403,7 +403,13 @@ class VertexBackend(Backend):
         gcp = self.config.gcp
         if base:
             name = model or self.config.testing.compare_model
-            return VertexChatModel(self.client, name, base_model=name, where=self._where(f"asking {name}"))
+            return VertexChatModel(
+                self.client,
+                name,
+                base_model=name,
+                where=self._where(f"asking {name}"),
+                concurrency=self.config.testing.eval_concurrency,
+            )
         names_of_record = (
             (None, "") if record is None else (None, "", record.id, record.tuned_model, record.remote_name)
         )
@@ -426,4 +432,10 @@ class VertexBackend(Backend):
             base_model = str(trained.get("base_model") or self.config.training.base_model)
         else:
             base_model = model_id(name)
-        return VertexChatModel(self.client, name, base_model=base_model, where=self._where(f"asking {name}"))
+        return VertexChatModel(
+            self.client,
+            name,
+            base_model=base_model,
+            where=self._where(f"asking {name}"),
+            concurrency=self.config.testing.eval_concurrency,
+        )

@@ -13,9 +13,16 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from codetune.backends.base import GenerationOptions, Reply
+from codetune.backends.base import (
+    AnswerScore,
+    ChatRequest,
+    GenerationOptions,
+    OnReply,
+    OnScore,
+    Reply,
+)
 from codetune.backends.vertex_errors import Where, translate
-from codetune.errors import InputError
+from codetune.errors import BackendError, InputError
 from codetune.job_state import JobState
 
 if TYPE_CHECKING:
@@ -129,13 +136,77 @@ def endpoint_name(model: str, project: str, location: str) -> str:
 
 
 class VertexChatModel:
-    """A Gemini model on Vertex AI: a tuned model's endpoint or a publisher model such as gemini-2.5-pro."""
+    """A Gemini model on Vertex AI: a tuned model's endpoint or a publisher model such as gemini-2.5-pro.
 
-    def __init__(self, client: Any, model: str, *, base_model: str, where: Where) -> None:
+    ``generate_batch`` keeps up to ``concurrency`` requests in flight (threads: the SDK's HTTP client is
+    thread-safe); each request retries 429s and 5xx with backoff (the client's retry options). It cannot
+    score a given text (``can_score``): Gemini returns log-probabilities only of what it generates.
+    """
+
+    can_score = False
+
+    def __init__(
+        self, client: Any, model: str, *, base_model: str, where: Where, concurrency: int = 1
+    ) -> None:
         self._client = client
         self.name = model
         self.base_model = base_model  # decides the thinking budget: a tuned Pro model is still a Pro model
         self._where = where
+        self.concurrency = max(1, concurrency)
+
+    def generate_batch(
+        self, requests: Sequence[ChatRequest], *, options: GenerationOptions, on_reply: OnReply | None = None
+    ) -> list[Reply]:
+        """Every request answered, ``concurrency`` at a time; ``on_reply`` runs in the calling thread.
+
+        When a request fails for good, no new ones start; those in flight finish and are delivered
+        (they are paid for), then the first error is raised.
+        """
+        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+        replies: list[Reply | None] = [None] * len(requests)
+        failure: Exception | None = None
+        waiting = iter(range(len(requests)))
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="vertex-generate") as pool:
+            running: dict[Future[Reply], int] = {}
+
+            def start_next() -> None:
+                index = next(waiting, None)
+                if index is not None:
+                    request = requests[index]
+                    running[
+                        pool.submit(self.generate, request.messages, system=request.system, options=options)
+                    ] = index
+
+            for _ in range(self.concurrency):
+                start_next()
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    index = running.pop(future)
+                    try:
+                        replies[index] = future.result()
+                    except Exception as exc:  # noqa: BLE001 - re-raised once the others are in
+                        failure = failure or exc
+                        continue
+                    if on_reply is not None:
+                        on_reply(index, replies[index])  # type: ignore[arg-type]
+                    if failure is None:
+                        start_next()
+        if failure is not None:
+            raise failure
+        return [reply for reply in replies if reply is not None]
+
+    def score_answers(
+        self,
+        requests: Sequence[ChatRequest],
+        answers: Sequence[str],
+        *,
+        on_score: OnScore | None = None,
+    ) -> list[AnswerScore]:
+        raise BackendError(
+            f"{self.name} cannot score a given text: Gemini returns log-probabilities only of what it generates"
+        )
 
     def generate(
         self, messages: Sequence[Message], *, system: str | None, options: GenerationOptions

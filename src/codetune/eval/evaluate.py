@@ -1,5 +1,6 @@
-"""The evaluation loop: every sampled validation prompt to the tuned and the base model, scored as it
-comes, optionally judged, saved line by line so an interrupted eval resumes where it stopped.
+"""The evaluation loop: every sampled validation prompt to the tuned and the base model (in batches, or
+concurrently, as the model can), scored as it comes, optionally judged, saved line by line so an
+interrupted eval resumes where it stopped.
 
 ``results.jsonl`` in the output directory is an append log of finished answers (and judgements); its
 first line names the settings it belongs to. A rerun with the same settings skips what is there; with
@@ -19,7 +20,8 @@ from codetune.errors import CodetuneError
 from codetune.io import dumps, fingerprint, write_jsonl
 
 if TYPE_CHECKING:
-    from codetune.backends.base import ChatModel, GenerationOptions
+    from codetune.backends.base import ChatModel, GenerationOptions, Reply
+    from codetune.eval.heldout import HeldOut
     from codetune.eval.samples import EvalSample
     from codetune.eval.scoring import ScoreContext
 
@@ -69,12 +71,13 @@ class Evaluation:
     results: dict[tuple[str, str], dict[str, Any]]  # (sample id, side) -> saved answer row
     judgements: dict[str, dict[str, Any]]  # sample id -> saved judgement row
     resumed: int  # rows reused from an earlier, interrupted run
+    heldout: HeldOut | None = None  # the references' held-out loss, set by the runner (eval.heldout)
 
 
-def _with_resume_hint(exc: CodetuneError, where: str, path: Path) -> CodetuneError:
-    """The same kind of error, saying where it happened and that finished answers are kept."""
+def _with_resume_hint(exc: CodetuneError, where: str, path: Path, what: str = "answers") -> CodetuneError:
+    """The same kind of error, saying where it happened and that finished ``what`` are kept."""
     message = f"{where}: {exc.message}"
-    hint = (exc.hint + "; " if exc.hint else "") + f"answers so far are kept in {path}: rerun to continue"
+    hint = (exc.hint + "; " if exc.hint else "") + f"{what} so far are kept in {path}: rerun to continue"
     try:
         error = type(exc)(message, hint=hint)
     except TypeError:  # a subclass with another constructor
@@ -86,7 +89,10 @@ def _with_resume_hint(exc: CodetuneError, where: str, path: Path) -> CodetuneErr
 def settings_key(
     models: dict[str, ChatModel], samples: list[EvalSample], options: GenerationOptions, data_hash: str
 ) -> str:
-    """What the saved answers depend on: models, sample, generation options and the data."""
+    """What the saved answers depend on: models, sample, generation options and the data.
+
+    Not the batch size or concurrency: batched greedy answers are the one-at-a-time answers.
+    """
     return fingerprint(
         {
             "models": {side: model.name for side, model in models.items()},
@@ -95,6 +101,25 @@ def settings_key(
             "data": data_hash,
         }
     )
+
+
+def answer_row(
+    sample: EvalSample, side: str, model: str, reply: Reply, scores: dict[str, Any]
+) -> dict[str, Any]:
+    """One line of ``results.jsonl``."""
+    return {
+        "sample": sample.id,
+        "line": sample.line,
+        "strategy": sample.strategy,
+        "side": side,
+        "model": model,
+        "text": reply.text,
+        "latency_seconds": round(reply.latency_seconds, 3),
+        "prompt_tokens": reply.prompt_tokens,
+        "output_tokens": reply.output_tokens,
+        "finish_reason": reply.finish_reason,
+        "scores": scores,
+    }
 
 
 def evaluate(
@@ -110,7 +135,12 @@ def evaluate(
     judge_options: GenerationOptions | None = None,
     progress: Progress | None = None,
 ) -> Evaluation:
-    """Answer, score and (with ``judge`` and two models) judge every sample; resumable (module docstring)."""
+    """Answer, score and (with ``judge`` and two models) judge every sample; resumable (module docstring).
+
+    Each side answers all its missing samples in one ``generate_batch`` call (batches locally, concurrent
+    requests on Vertex); every answer is scored and appended to the log the moment it arrives.
+    """
+    from codetune.backends.base import ChatRequest
     from codetune.eval.judge import judge_pair
     from codetune.eval.scoring import score_answer
 
@@ -118,8 +148,7 @@ def evaluate(
     log = ResultLog(out_dir / RESULTS_NAME, settings_key(models, samples, options, data_hash))
     results: dict[tuple[str, str], dict[str, Any]] = {}
     judgements: dict[str, dict[str, Any]] = {}
-    saved = log.load()
-    for row in saved:
+    for row in log.load():
         if row.get("side") == JUDGE:
             if judge is not None and row.get("judge") == judge.name:
                 judgements[row["sample"]] = row
@@ -129,55 +158,52 @@ def evaluate(
     sides = list(models)
     judging = judge is not None and len(sides) == 2
     total = len(samples) * (len(sides) + (1 if judging else 0))
-    done = 0
+    done = sum(1 for sample in samples for side in sides if (sample.id, side) in results)
 
     def tick() -> None:
         if progress is not None:
             progress("evaluating", done, total)
 
     tick()
-    for sample in samples:
-        for side in sides:
-            if (sample.id, side) not in results:
-                try:
-                    reply = models[side].generate(
-                        list(sample.prompt), system=sample.system or default_system, options=options
-                    )
-                except CodetuneError as exc:
-                    raise _with_resume_hint(
-                        exc, f"{side} model, validation line {sample.line}", log.path
-                    ) from exc
+    for side in sides:
+        model = models[side]
+        pending = [sample for sample in samples if (sample.id, side) not in results]
+        requests = [ChatRequest(sample.prompt, sample.system or default_system) for sample in pending]
+
+        def save(index: int, reply: Reply, side: str = side, pending: list[EvalSample] = pending) -> None:
+            nonlocal done
+            sample = pending[index]
+            row = answer_row(
+                sample, side, models[side].name, reply, score_answer(sample, reply.text, context)
+            )
+            log.append(row)
+            results[(sample.id, side)] = row
+            done += 1
+            tick()
+
+        try:
+            model.generate_batch(requests, options=options, on_reply=save)
+        except CodetuneError as exc:
+            unanswered = [sample.line for sample in pending if (sample.id, side) not in results]
+            where = f"{side} model, validation line {unanswered[0]}" if unanswered else f"{side} model"
+            raise _with_resume_hint(exc, where, log.path) from exc
+    if judging and judge is not None:
+        for sample in samples:
+            if sample.id not in judgements:
+                tuned, base = (results[(sample.id, side)]["text"] for side in sides)
+                verdict = judge_pair(judge, sample, tuned, base, judge_options or options)
                 row = {
                     "sample": sample.id,
                     "line": sample.line,
                     "strategy": sample.strategy,
-                    "side": side,
-                    "model": models[side].name,
-                    "text": reply.text,
-                    "latency_seconds": round(reply.latency_seconds, 3),
-                    "prompt_tokens": reply.prompt_tokens,
-                    "output_tokens": reply.output_tokens,
-                    "finish_reason": reply.finish_reason,
-                    "scores": score_answer(sample, reply.text, context),
+                    "side": JUDGE,
+                    "judge": judge.name,
+                    "outcome": verdict.outcome,
+                    "verdicts": list(verdict.verdicts),
+                    "replies": list(verdict.replies),
                 }
                 log.append(row)
-                results[(sample.id, side)] = row
-            done += 1
-            tick()
-        if judging and judge is not None and sample.id not in judgements:
-            tuned, base = (results[(sample.id, side)]["text"] for side in sides)
-            verdict = judge_pair(judge, sample, tuned, base, judge_options or options)
-            row = {
-                "sample": sample.id,
-                "side": JUDGE,
-                "judge": judge.name,
-                "outcome": verdict.outcome,
-                "verdicts": list(verdict.verdicts),
-                "replies": list(verdict.replies),
-            }
-            log.append(row)
-            judgements[sample.id] = row
-        if judging:
+                judgements[sample.id] = row
             done += 1
             tick()
     return Evaluation(samples, results, judgements, resumed)

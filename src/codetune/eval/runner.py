@@ -270,6 +270,7 @@ def run_eval(
     a Gemini judge), and raises to refuse."""
     from codetune.chat import generation_options, open_judge, open_models, resolve_target
     from codetune.eval.evaluate import evaluate
+    from codetune.eval.heldout import heldout_losses
     from codetune.eval.report import write_report
     from codetune.eval.samples import load_samples, select
     from codetune.io import directory_lock, sha256_file
@@ -305,6 +306,13 @@ def run_eval(
     judge_model = open_judge(config, judge_spec, target) if judge_spec and compare else None
     out_dir = output_dir(config, target, output)
     with directory_lock(out_dir, "codetune eval"):  # two evals appending to one log would interleave
+        heldout = heldout_losses(
+            select(every, testing.heldout_max_examples, seed=config.data.seed),
+            models,
+            out_dir=out_dir,
+            data_hash=sha256_file(data_file),
+            progress=progress,
+        )
         evaluation = evaluate(
             chosen,
             models,
@@ -317,6 +325,7 @@ def run_eval(
             judge_options=judge_options,
             progress=progress,
         )
+        evaluation.heldout = heldout
     settings = {
         "temperature": options.temperature,
         "max_output_tokens": options.max_output_tokens,
@@ -332,7 +341,11 @@ def run_eval(
         total_examples=len(every),
         settings=settings,
         judge=judge_model.name if judge_model is not None else None,
-        validation=every,
+        heldout=heldout.losses if heldout.available else None,
+        validation=heldout.samples if heldout.available else None,
+    )
+    report["heldout"] = heldout.summary(
+        job_page=target.record.extra.get("console_url") if target.record else None
     )
     run_dir = _run_dir(config, target)
     loss_png = None

@@ -23,6 +23,7 @@ from codetune.backends.base import Backend
 from codetune.backends.local.distributed import Launch, launch_mismatch, resolve_launch
 from codetune.backends.local.plan import plan_steps
 from codetune.backends.local.rundir import RunDir
+from codetune.backends.local.settings import lora_rank
 from codetune.errors import ConfigError, JobError
 from codetune.io import read_json, write_json
 from codetune.job_state import JobStatus
@@ -153,7 +154,7 @@ class LocalBackend(Backend):
             "validation examples": request.validation_examples or "none (no evaluation loss)",
             **({"processes": launch.describe()} if launch.distributed else {}),
             "steps": f"{plan.steps} ({batch}, {plan.epochs:.2g} epochs)",
-            "LoRA rank": training.adapter_size,
+            "LoRA rank": lora_rank(self.config),
             "learning rate": f"{plan.learning_rate:g}",
             "training tokens (estimate)": f"~{tokens:,}",
             "device": local.device,

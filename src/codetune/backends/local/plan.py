@@ -57,7 +57,7 @@ def plan_steps(config: Config, examples: int, *, world_size: int = 1) -> Trainin
     >>> from codetune.config import Config
     >>> p = plan_steps(Config.model_validate({"local": {"batch_size": 4, "max_steps": None}}), 24)
     >>> p.steps, p.steps_per_epoch, p.epochs, p.warmup_steps, p.learning_rate
-    (18, 6, 3.0, 1, 0.0005)
+    (18, 6, 3.0, 1, 0.002)
     >>> p = plan_steps(Config.model_validate({"local": {"batch_size": 4, "max_steps": 4}}), 10)
     >>> p.steps, p.steps_per_epoch, p.passes, p.warmup_steps
     (4, 3, 2, 0)

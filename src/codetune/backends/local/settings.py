@@ -16,10 +16,16 @@ if TYPE_CHECKING:
     from codetune.config import Config
 
 
+def lora_rank(config: Config) -> int:
+    """The local LoRA rank: ``local.lora_rank``, else ``training.adapter_size`` (shared with Vertex)."""
+    return config.local.lora_rank or config.training.adapter_size
+
+
 def lora_settings(config: Config) -> dict[str, Any]:
+    rank = lora_rank(config)
     return {
-        "r": config.training.adapter_size,
-        "alpha": config.local.lora_alpha or 2 * config.training.adapter_size,
+        "r": rank,
+        "alpha": config.local.lora_alpha or 2 * rank,
         "dropout": config.local.lora_dropout,
         "target_modules": "all-linear",
     }
