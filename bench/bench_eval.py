@@ -65,16 +65,17 @@ def validation_file(workdir: Path) -> Path:
 
 
 def fresh_adapter(config: Any, directory: Path) -> Path:
-    """A LoRA adapter as training makes it (rank ``training.adapter_size``, every linear layer), untrained."""
+    """A LoRA adapter as training makes it (the local recipe's rank, every linear layer), untrained."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from codetune.backends.local import models
     from codetune.backends.local.rundir import ADAPTER_INFO
+    from codetune.backends.local.settings import lora_rank
 
     base = models.resolve(config.local.base_model, cache_dir=models.default_cache_dir(config.local.cache_dir))
-    rank = config.training.adapter_size
+    rank = lora_rank(config)
     lora = LoraConfig(r=rank, lora_alpha=2 * rank, target_modules="all-linear", task_type="CAUSAL_LM")
     model = get_peft_model(AutoModelForCausalLM.from_pretrained(base.path, dtype=torch.float32), lora)
     model.save_pretrained(str(directory))

@@ -241,8 +241,8 @@ class TestingConfig(Section):
     # table, e.g. compile_rate or text_score, or judge_win_rate); auto: the judge's win rate against the
     # base when there is a judge, else the generation compile rate, else the explanation text score
     checkpoint_metric: str = "auto"
-    # `codetune eval`: sized so the demo's eval takes ~2-3 minutes on 2 CPU cores with SmolLM2-135M.
-    eval_limit: int | None = Field(9, ge=1)  # validation examples, balanced across strategies; null: all
+    # `codetune eval`: sized so the demo's eval (30 answers a side, batched) takes ~4 minutes on 2 CPU cores.
+    eval_limit: int | None = Field(30, ge=1)  # validation examples, balanced across strategies; null: all
     eval_max_output_tokens: int = Field(128, ge=1)  # the sample project's references are <= 125 tokens
     eval_temperature: float = Field(0.0, ge=0, le=2)  # 0: greedy, so a rerun gives the same answers
     compile_timeout_seconds: float = Field(30.0, gt=0)  # javac, per generated answer
