@@ -54,6 +54,7 @@ def test_every_make_target_the_readme_names_exists() -> None:
     assert named <= _make_targets()
 
 
+@pytest.mark.slow
 def test_the_quick_start_is_the_seeds_five_steps_and_they_work(tmp_path: Path, tiny_model: Path) -> None:  # noqa: F811
     steps = _block_after("<!-- quickstart -->")
     assert len(steps) == 5, steps

@@ -93,6 +93,7 @@ def _data_hashes(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_run_goes_end_to_end_and_a_rerun_reuses_every_stage(workspace: Path) -> None:
     first = _codetune(workspace, "run")
     assert first.returncode == 0, first.stderr
@@ -138,6 +139,7 @@ def _checkpoints(root: Path) -> list[Path]:
     return sorted((root / "runs").glob("local-*/checkpoints/checkpoint-*/trainer_state.json"))
 
 
+@pytest.mark.slow
 def test_a_run_killed_during_training_continues_from_its_checkpoint(
     workspace: Path,
     tiny_model: Path,  # noqa: F811 - the fixture imported above

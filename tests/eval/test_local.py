@@ -100,6 +100,7 @@ def test_interactive_history_through_the_seed_script(local_job, repo_root: Path)
     assert "you (2): And add()?" in done.stdout
 
 
+@pytest.mark.slow
 def test_eval_report_with_loss_curve_and_local_judge(
     local_job, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:

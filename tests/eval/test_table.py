@@ -147,6 +147,9 @@ def test_findings_by_kind_pools_counts_per_kind() -> None:
     assert rows[("empty_catch", "findings_recall")]["verdict"] == "better"
     assert rows[("magic_number", "findings_precision")]["tuned"] == 0.0  # invented a magic number each time
     assert rows[("magic_number", "findings_precision")]["base"] is None
+    # base named no magic number, so its precision is undefined: no difference, none detected
+    assert rows[("magic_number", "findings_precision")]["diff"] is None
+    assert rows[("magic_number", "findings_precision")]["verdict"] == "no detectable difference"
     assert ("magic_number", "findings_recall") not in rows  # no reference has one
 
 

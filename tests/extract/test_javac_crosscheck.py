@@ -78,6 +78,7 @@ def _unzip(target: Path, prefixes: tuple[str, ...]) -> list[str]:
     return [name.split("/", 1)[1] for name in unzip_jdk(target, prefixes)]
 
 
+@pytest.mark.slow
 @needs_jdk
 def test_counts_match_javac_on_a_sample_of_java_base(counter: Path, tmp_path: Path) -> None:
     files = _unzip(tmp_path, SAMPLE_PACKAGES)

@@ -138,6 +138,7 @@ def test_a_job_trains_saves_and_reports(finished, tiny_model: Path) -> None:
     assert base.generate([Message("user", "Hi")], system=None, options=options).model.endswith("(base)")
 
 
+@pytest.mark.slow
 def test_a_killed_job_resumes_from_its_checkpoint(
     finished, tiny_model: Path, tmp_path: Path, monkeypatch
 ) -> None:
@@ -189,6 +190,7 @@ def _refuse() -> None:
     raise AssertionError("a free, local job asked for confirmation")
 
 
+@pytest.mark.slow
 def test_cancel_stops_the_worker_cleanly(project, tmp_path: Path) -> None:
     config = load_config(project(max_steps=500, eval_steps=500, save_steps=500))
     backend, store = get_backend("local", config), JobStore(config.paths.runs_dir)

@@ -128,6 +128,7 @@ def _metadata(path: Path) -> dict:
     return fields
 
 
+@pytest.mark.slow
 def test_gguf_loads_back_in_transformers_and_llama_cpp_with_its_tokenizer_and_template(trained) -> None:
     from transformers import AutoTokenizer
 

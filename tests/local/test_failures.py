@@ -57,6 +57,7 @@ def test_missing_or_empty_training_data_is_a_clear_error(project, capsys, prepar
     assert code != 0 and message in err and "hint:" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_data_gone_when_the_worker_starts_fails_the_job_clearly(project, capsys) -> None:
     config = project()
     backend, record, store = start(config)
@@ -72,6 +73,7 @@ def test_data_gone_when_the_worker_starts_fails_the_job_clearly(project, capsys)
     assert code != 0 and "data file not found" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_a_trainer_killed_by_the_out_of_memory_killer_is_reported(project) -> None:
     backend, record, store = start(project(max_steps=500, eval_steps=500, save_steps=500))
     run_dir = RunDir(Path(record.extra["run_dir"]))
