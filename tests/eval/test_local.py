@@ -72,6 +72,7 @@ def test_prompt_and_compare_from_one_loaded_model(local_job, monkeypatch: pytest
     assert len(local_chat._LOADED) <= loaded + 1  # tuned and base share one loaded model
 
 
+@pytest.mark.slow
 def test_interactive_history_through_the_seed_script(local_job, repo_root: Path) -> None:
     root, job = local_job
     done = subprocess.run(

@@ -11,21 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from codetune.cli.app import main
 from codetune.jobs import JobRecord, JobStore
+from support.cli import run_main
 from support.vertex_workspace import Workspace, write_data
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _rows(count: int) -> list[dict]:
@@ -59,7 +49,7 @@ def job(workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> JobRecord:
     """A finished Vertex job with three checkpoints, trained on data with 8 validation examples."""
     write_data(workspace.train_file.parent, _rows(16), validation=8)
     workspace.write_config(training={"epochs": 3}, testing={"eval_limit": 8, "eval_concurrency": 3})
-    code, _, err = _cli(capsys, "train", "--config", str(workspace.config_path), "--yes")
+    code, _, err = run_main(capsys, "train", "--config", str(workspace.config_path), "--yes")
     assert code == 0, err
     (record,) = JobStore(workspace.runs).all()
     assert len(record.checkpoints) == 3
@@ -97,7 +87,7 @@ def test_every_checkpoint_is_evaluated_and_the_best_is_recorded_and_used(
     config = str(workspace.config_path)
     workspace.vertex.generate_seconds = 0.05  # long enough to see requests overlap
     workspace.vertex.inject(r"/endpoints/\d+:generateContent$", 429, times=1)  # one quota error, retried
-    code, out, err = _cli(capsys, "eval", "-m", job.id, "--checkpoints", "--yes", "--config", config)
+    code, out, err = run_main(capsys, "eval", "-m", job.id, "--checkpoints", "--yes", "--config", config)
     assert code == 0, err
     endpoints = [p["endpoint"] for p in job.checkpoints]
     for endpoint in endpoints:  # each checkpoint answered the same 8 validation prompts
@@ -118,19 +108,19 @@ def test_every_checkpoint_is_evaluated_and_the_best_is_recorded_and_used(
     assert text_row["checkpoints"]["checkpoint 1"]["ci95"] is not None
 
     workspace.vertex.generate_seconds = 0.0
-    code, answer, err = _cli(capsys, "test", "-m", job.id, "-p", _prompt(workspace), "--config", config)
+    code, answer, err = run_main(capsys, "test", "-m", job.id, "-p", _prompt(workspace), "--config", config)
     assert code == 0 and "checkpoint 2 (epoch 2" in err
     assert workspace.vertex.calls("POST", f"{endpoints[1]}:generateContent$")[-1].body["contents"][0][
         "parts"
     ][0]["text"] == _prompt(workspace)
-    code, answer, err = _cli(
+    code, answer, err = run_main(
         capsys, "test", "-m", job.id, "--checkpoint", "1", "-p", _prompt(workspace), "--config", config
     )
     assert code == 0 and answer.strip() == "It is a method."
 
     # A rerun finds every answer saved and sends nothing.
     before = len(workspace.vertex.requests)
-    code, out, _ = _cli(capsys, "eval", "-m", job.id, "--checkpoints", "--yes", "--config", config)
+    code, out, _ = run_main(capsys, "eval", "-m", job.id, "--checkpoints", "--yes", "--config", config)
     assert code == 0 and len(workspace.vertex.requests) == before
 
 
@@ -150,7 +140,7 @@ def test_with_a_judge_the_win_rate_decides_and_ties_are_said(
     workspace.vertex.replies[third] = lambda model, body: references[
         _last_user(body)
     ]  # as good as checkpoint 2
-    code, out, err = _cli(
+    code, out, err = run_main(
         capsys,
         "eval",
         "-m",
@@ -219,11 +209,11 @@ def test_a_job_without_checkpoints_is_one_line(
     workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     workspace.write_config(training={"export_last_checkpoint_only": True})
-    assert _cli(capsys, "train", "--config", str(workspace.config_path), "--yes")[0] == 0
+    assert run_main(capsys, "train", "--config", str(workspace.config_path), "--yes")[0] == 0
     (record,) = JobStore(workspace.runs).all()
     record.checkpoints = []
     JobStore(workspace.runs).save(record)
-    code, _, err = _cli(
+    code, _, err = run_main(
         capsys, "eval", "-m", record.id, "--checkpoints", "--yes", "--config", str(workspace.config_path)
     )
     assert code == 2 and "has no intermediate checkpoints" in err and "Traceback" not in err
@@ -234,12 +224,12 @@ def test_the_metric_can_be_chosen_and_a_misspelt_one_is_one_line(
 ) -> None:
     config = str(workspace.config_path)
     workspace.write_config(testing={"eval_limit": 8, "checkpoint_metric": "answer_words"})
-    code, _, err = _cli(capsys, "eval", "-m", job.id, "--checkpoints", "--yes", "--config", config)
+    code, _, err = run_main(capsys, "eval", "-m", job.id, "--checkpoints", "--yes", "--config", config)
     assert code == 2 and "testing.checkpoint_metric 'answer_words'" in err and "judge_win_rate" in err
     assert workspace.vertex.calls("POST", ":generateContent$") == []  # refused before anything was sent
 
     workspace.write_config(testing={"eval_limit": 8, "checkpoint_metric": "truncated"})
-    code, out, err = _cli(capsys, "eval", "-m", job.id, "--checkpoints", "--yes", "--config", config)
+    code, out, err = run_main(capsys, "eval", "-m", job.id, "--checkpoints", "--yes", "--config", config)
     assert code == 0, err
     best = JobStore(workspace.runs).load(job.id).best_checkpoint
     # No answer is cut anywhere: all three tie at 0%, lower is better, the earliest wins and says so.

@@ -7,24 +7,14 @@ import json
 
 import pytest
 
-from codetune.cli.app import main
 from codetune.jobs import JobStore
+from support.cli import run_main
 from support.vertex_workspace import Workspace
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _train(workspace: Workspace, capsys: pytest.CaptureFixture[str], **training: object) -> tuple[str, str]:
     workspace.write_config(training=training)
-    code, out, err = _cli(capsys, "train", "--config", str(workspace.config_path), "--yes")
+    code, out, err = run_main(capsys, "train", "--config", str(workspace.config_path), "--yes")
     assert code == 0, err
     return out, err
 
@@ -52,7 +42,7 @@ def test_a_finished_job_keeps_one_checkpoint_per_epoch_each_on_an_answering_endp
     assert "served by default" in out and f"codetune eval -m {record.id} --checkpoints" in out
     for endpoint in endpoints:  # each one answers, through the real SDK
         workspace.vertex.replies[endpoint] = f"answer of {endpoint.rsplit('/', 1)[-1]}"
-        code, answer, _ = _cli(
+        code, answer, _ = run_main(
             capsys,
             "test",
             "-m",
@@ -84,7 +74,7 @@ def test_jobs_lists_checkpoints_and_json_prints_every_record(
 ) -> None:
     _train(workspace, capsys, epochs=2)
     (record,) = JobStore(workspace.runs).all()
-    code, out, _ = _cli(capsys, "jobs", "--config", str(workspace.config_path))
+    code, out, _ = run_main(capsys, "jobs", "--config", str(workspace.config_path))
     assert code == 0 and "checkpoints (2):" in out
     for point in record.checkpoints:
         assert (
@@ -92,7 +82,7 @@ def test_jobs_lists_checkpoints_and_json_prints_every_record(
             in out
         )
 
-    code, out, _ = _cli(capsys, "jobs", "--json", "--config", str(workspace.config_path))
+    code, out, _ = run_main(capsys, "jobs", "--json", "--config", str(workspace.config_path))
     assert code == 0
     (listed,) = json.loads(out)
     assert listed["id"] == record.id and listed["endpoint"] == record.endpoint
@@ -107,7 +97,7 @@ def test_jobs_lists_checkpoints_and_json_prints_every_record(
     ]
     assert listed["best_checkpoint"] is None
 
-    code, out, _ = _cli(capsys, "monitor", record.id, "--config", str(workspace.config_path))
+    code, out, _ = run_main(capsys, "monitor", record.id, "--config", str(workspace.config_path))
     assert code == 0 and "checkpoints (2):" in out and record.checkpoints[0]["endpoint"] in out
 
 
@@ -122,23 +112,23 @@ def test_test_talks_to_the_recorded_best_checkpoint_unless_told_otherwise(
         workspace.vertex.replies[endpoint] = text
     config = str(workspace.config_path)
 
-    code, out, err = _cli(capsys, "test", "-m", record.id, "-p", "hi", "--config", config)
+    code, out, err = run_main(capsys, "test", "-m", record.id, "-p", "hi", "--config", config)
     assert code == 0 and out.strip() == "three"  # nothing evaluated yet: the service's default checkpoint
 
     record.best_checkpoint = {"checkpoint_id": "2", "metric": "compile_rate", "metric_label": "compile rate"}
     store.save(record)
-    code, out, err = _cli(capsys, "test", "-m", record.id, "-p", "hi", "--config", config)
+    code, out, err = run_main(capsys, "test", "-m", record.id, "-p", "hi", "--config", config)
     assert code == 0 and out.strip() == "two"
     assert "checkpoint 2 (epoch 2" in err and "best by compile rate" in err and "serves checkpoint 3" in err
 
-    code, out, err = _cli(
+    code, out, err = run_main(
         capsys, "test", "-m", record.id, "--checkpoint", "1", "-p", "hi", "--config", config
     )
     assert code == 0 and out.strip() == "one" and "as --checkpoint asks" in err
-    code, out, err = _cli(capsys, "test", "-m", third, "-p", "hi", "--config", config)
+    code, out, err = run_main(capsys, "test", "-m", third, "-p", "hi", "--config", config)
     assert code == 0 and out.strip() == "three"  # an endpoint given by name is the one asked
 
-    code, out, err = _cli(
+    code, out, err = run_main(
         capsys, "test", "-m", record.id, "--checkpoint", "9", "-p", "hi", "--config", config
     )
     assert code != 0 and "has no checkpoint '9'" in err and "its checkpoints: 1, 2, 3" in err

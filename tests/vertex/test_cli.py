@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from codetune.cli.app import main
 from codetune.jobs import JobStore
+from support.cli import run_main
 from support.vertex_workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,16 +48,6 @@ def _run(workspace: Workspace, *args: str, **kwargs: object) -> subprocess.Compl
         check=False,
         **kwargs,  # type: ignore[call-overload]
     )
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_seed_script_runs_the_whole_step_and_a_retry_starts_nothing_new(workspace: Workspace) -> None:
@@ -94,7 +84,7 @@ def test_without_a_terminal_nothing_is_spent_unless_yes_is_given(workspace: Work
 
 
 def test_monitor_resumes_in_a_fresh_process(workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _cli(capsys, "train", "--config", str(workspace.config_path), "--yes", "--no-monitor")
+    code, out, _ = run_main(capsys, "train", "--config", str(workspace.config_path), "--yes", "--no-monitor")
     assert code == 0 and "follow it with: codetune monitor" in out
     (record,) = JobStore(workspace.runs).all()
     assert record.state == "PENDING"
@@ -112,7 +102,7 @@ def test_ctrl_c_while_monitoring_leaves_the_job_running(
 ) -> None:
     workspace.vertex.progression *= 10_000  # runs until cancelled
     workspace.write_config(training={"poll_interval_seconds": 0.2})
-    assert _cli(capsys, "train", "--config", str(workspace.config_path), "--yes", "--no-monitor")[0] == 0
+    assert run_main(capsys, "train", "--config", str(workspace.config_path), "--yes", "--no-monitor")[0] == 0
     (record,) = JobStore(workspace.runs).all()
 
     monitor = subprocess.Popen(
@@ -134,9 +124,9 @@ def test_ctrl_c_while_monitoring_leaves_the_job_running(
     assert workspace.vertex.calls("POST", ":cancel$") == []
     assert workspace.vertex.jobs[record.remote_name or ""].resource["state"] == "JOB_STATE_RUNNING"
 
-    code, out, _ = _cli(capsys, "cancel", record.id, "--config", str(workspace.config_path))
+    code, out, _ = run_main(capsys, "cancel", record.id, "--config", str(workspace.config_path))
     assert code == 0 and "cancel requested" in out
-    code, out, _ = _cli(capsys, "monitor", "--config", str(workspace.config_path), "--interval", "0.01")
+    code, out, _ = run_main(capsys, "monitor", "--config", str(workspace.config_path), "--interval", "0.01")
     assert code == 1 and "was cancelled" in out
 
 
@@ -144,7 +134,7 @@ def test_failed_job_prints_the_service_message_and_the_row_source(
     workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     workspace.vertex.fail_with("Invalid dataset. Row: 2, Error: Each part must have exactly one text field.")
-    code, out, err = _cli(capsys, "train", "--config", str(workspace.config_path), "--yes")
+    code, out, err = run_main(capsys, "train", "--config", str(workspace.config_path), "--yes")
     assert code == 1
     assert "Row: 2, Error: Each part must have exactly one text field." in err
     assert "src/main/java/com/acme/Bag2.java" in err and "line 3 of" in err
@@ -152,11 +142,11 @@ def test_failed_job_prints_the_service_message_and_the_row_source(
 
 
 def test_upload_command_is_idempotent(workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _cli(capsys, "upload", "--config", str(workspace.config_path), "--yes")
+    code, out, _ = run_main(capsys, "upload", "--config", str(workspace.config_path), "--yes")
     assert code == 0
     assert f"train: gs://{workspace.bucket}/training/train.jsonl" in out
     first = workspace.gcs.objects(workspace.bucket)["training/train.jsonl"]["generation"]
-    assert _cli(capsys, "upload", "--config", str(workspace.config_path), "--yes")[0] == 0
+    assert run_main(capsys, "upload", "--config", str(workspace.config_path), "--yes")[0] == 0
     assert workspace.gcs.objects(workspace.bucket)["training/train.jsonl"]["generation"] == first
     assert workspace.vertex.requests == []  # uploading starts nothing
 
@@ -165,7 +155,7 @@ def test_preflight_problems_are_one_line_and_nothing_is_sent(
     workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     workspace.write_config(training={"adapter_size": 32}, gcp={"location": "global"})
-    code, _, err = _cli(capsys, "train", "--config", str(workspace.config_path), "--yes")
+    code, _, err = run_main(capsys, "train", "--config", str(workspace.config_path), "--yes")
     assert code == 2
     assert "not starting: 2 problem(s)" in err and "adapter_size 32" in err and "'global'" in err
     assert "Traceback" not in err
@@ -177,20 +167,20 @@ def test_api_key_only_setup_is_refused_with_the_fix(
 ) -> None:
     monkeypatch.setenv("GEMINI_API_KEY", "not-a-real-key")
     workspace.write_config(gcp={"api_endpoint": None})  # real Google, and no Google credentials here
-    code, _, err = _cli(capsys, "train", "--config", str(workspace.config_path), "--yes")
+    code, _, err = run_main(capsys, "train", "--config", str(workspace.config_path), "--yes")
     assert code == 2
     assert "GEMINI_API_KEY is set" in err and "gcloud auth application-default login" in err
     assert "not-a-real-key" not in err
 
 
 def test_jobs_lists_and_shows_records(workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _cli(capsys, "jobs", "--config", str(workspace.config_path))
+    code, out, _ = run_main(capsys, "jobs", "--config", str(workspace.config_path))
     assert code == 0 and "no jobs" in out
-    assert _cli(capsys, "train", "--config", str(workspace.config_path), "--yes")[0] == 0
+    assert run_main(capsys, "train", "--config", str(workspace.config_path), "--yes")[0] == 0
     (record,) = JobStore(workspace.runs).all()
-    code, out, _ = _cli(capsys, "jobs", "--config", str(workspace.config_path))
+    code, out, _ = run_main(capsys, "jobs", "--config", str(workspace.config_path))
     assert code == 0 and record.id in out and "SUCCEEDED" in out
-    code, out, _ = _cli(capsys, "jobs", "--config", str(workspace.config_path), "--show", record.id)
+    code, out, _ = run_main(capsys, "jobs", "--config", str(workspace.config_path), "--show", record.id)
     shown = json.loads(out)
     assert shown["remote_name"] == record.remote_name and shown["stats"]["totalBillableTokenCount"] > 0
     assert shown["data"]["objects"]["train"]["uri"].startswith(f"gs://{workspace.bucket}/")

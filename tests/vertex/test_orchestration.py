@@ -12,11 +12,11 @@ import pytest
 from codetune import orchestration, training
 from codetune.backends import BACKENDS, get_backend
 from codetune.backends.base import Backend, ChatModel, TuningRequest
-from codetune.cli.app import main
 from codetune.config import Config
 from codetune.errors import BackendError, ConfigError, ConfirmationRequired, JobError
 from codetune.job_state import JobStatus
 from codetune.jobs import JobRecord, JobStore
+from support.cli import run_main
 from support.vertex_workspace import Workspace
 
 
@@ -190,26 +190,16 @@ def test_a_paid_backend_asks_before_resuming_too(tmp_path: Path) -> None:
     assert (decision.action, asked, store.load("paid-1").state) == ("resumed", ["resume"], "PENDING")
 
 
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_commands_follow_the_declared_capabilities(
     workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = str(workspace.config_path)
-    code, out, _ = _cli(capsys, "upload", "--config", config, "--backend", "local")
+    code, out, _ = run_main(capsys, "upload", "--config", config, "--backend", "local")
     assert code == 0 and "the local backend reads" in out and "nothing to upload" in out
 
-    assert _cli(capsys, "train", "--config", config, "--yes", "--no-monitor")[0] == 0
+    assert run_main(capsys, "train", "--config", config, "--yes", "--no-monitor")[0] == 0
     (record,) = JobStore(workspace.runs).all()
-    code, _, err = _cli(capsys, "resume", record.id, "--config", config)
+    code, _, err = run_main(capsys, "resume", record.id, "--config", config)
     assert code == 1 and "the vertex backend cannot resume a job" in err
     assert f"codetune monitor {record.id}" in err  # still running: follow it instead
     assert "Traceback" not in err

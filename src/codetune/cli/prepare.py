@@ -47,19 +47,6 @@ def _strategies(values: list[str] | None) -> list[str] | None:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def _render_summary(rows: list[tuple[str, str]], title: str) -> None:
-    from rich.table import Table
-
-    from codetune.cli.ui import console
-
-    table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
-    for label, value in rows:
-        table.add_row(label, value)
-    console.print(table)
-
-
 def register(app: typer.Typer) -> None:
     @app.command("prepare")
     def prepare_command(
@@ -118,7 +105,7 @@ def register(app: typer.Typer) -> None:
                 teacher=teacher,
                 confirm_teacher=confirm_teacher,
             )
-        _render_summary(result.table_rows(), f"prepared {config.data.source} -> {config.data.output}")
+        show_rows(f"prepared {config.data.source} -> {config.data.output}", result.table_rows())
         for warning in result.report.get("warnings", []):
             console.print(f"[yellow]warning:[/] {warning}", highlight=False)
         console.print(
@@ -136,7 +123,7 @@ def register(app: typer.Typer) -> None:
         config_path: Path = ConfigOption,
     ) -> None:
         """Check a JSONL file against Vertex AI (or OpenAI) rules, with row numbers, tokens and a cost estimate."""
-        from codetune.cli.ui import console, fmt_money
+        from codetune.cli.ui import console, fmt_money, show_rows
         from codetune.dataset.validate import estimate_cost, validate_file
         from codetune.errors import DataError
 
@@ -162,7 +149,7 @@ def register(app: typer.Typer) -> None:
         ]
         if result.target == "vertex":
             rows.append((f"cost ({config.training.base_model})", f"{fmt_money(cost)} (estimated)"))
-        _render_summary([(label, str(value)) for label, value in rows], "validate")
+        show_rows("validate", [(label, str(value)) for label, value in rows])
         for warning in result.warnings:
             console.print(f"[yellow]warning:[/] {warning}", highlight=False)
         for error in result.errors[:show]:
