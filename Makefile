@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.codetune-installed
 
-.PHONY: setup system-deps demo test test-fast lint typecheck bench clean
+.PHONY: setup system-deps llamacpp demo test test-fast lint typecheck bench clean
 
 # torch is pinned and installed first so pip takes the CPU wheel on disk, not a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -22,6 +22,11 @@ system-deps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -q && apt-get install -y -q --no-install-recommends openjdk-17-jdk-headless openjdk-17-source chromium; \
 	else echo "install openjdk-17-jdk-headless openjdk-17-source chromium with your package manager"; fi
+
+# llama.cpp itself, so `codetune export` checks a GGUF in it too (pip compiles llama.cpp: ~5 minutes on
+# 2 quiet cores, half an hour on busy ones). CI installs it; the tests that need it skip without it.
+llamacpp: setup
+	$(BIN)/pip install --quiet -e '.[llamacpp]'
 
 demo: setup
 	$(BIN)/codetune run

