@@ -3,9 +3,6 @@ values refused in one line before anything is sent. Real SDKs against fake-gcs-s
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from codetune.backends.vertex import VertexBackend
 from codetune.cli.app import main
 from codetune.config import load_config
 from codetune.jobs import JobStore
+from support.cli import run_without_terminal
 from support.vertex_workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,25 +33,13 @@ def _train(workspace: Workspace) -> int:
 
 def test_the_seed_script_trains_with_the_seeds_gs_bucket(workspace: Workspace) -> None:
     workspace.write_config(gcp={"staging_bucket": f"gs://{workspace.bucket}"})
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODETUNE_")}
-    env.update(
-        STORAGE_EMULATOR_HOST=workspace.gcs.url, CLOUDSDK_CONFIG=str(workspace.root / "gcloud"), COLUMNS="200"
-    )
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "run_training.py"),
-            "--config",
-            str(workspace.config_path),
-            "--yes",
-        ],
+    done = run_without_terminal(
+        [str(REPO / "scripts" / "run_training.py"), "--config", str(workspace.config_path), "--yes"],
         cwd=workspace.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
+        env_extra={
+            "STORAGE_EMULATOR_HOST": workspace.gcs.url,
+            "CLOUDSDK_CONFIG": str(workspace.root / "gcloud"),
+        },
     )
     assert done.returncode == 0, done.stderr
     assert f"gs://{workspace.bucket}/training/" in done.stdout  # where the estimate says the data goes

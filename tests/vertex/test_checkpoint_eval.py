@@ -4,15 +4,12 @@ real SDK and the stand-in, the best one recorded and used by `codetune test`; pa
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from codetune.jobs import JobRecord, JobStore
-from support.cli import run_main
+from support.cli import run_main, run_without_terminal
 from support.vertex_workspace import Workspace, write_data
 
 REPO = Path(__file__).resolve().parents[2]
@@ -169,31 +166,13 @@ def test_with_a_judge_the_win_rate_decides_and_ties_are_said(
 def test_a_paid_evaluation_asks_first_and_spends_nothing_without_a_terminal(
     workspace: Workspace, job: JobRecord
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODETUNE_")}
-    env.update(
-        STORAGE_EMULATOR_HOST=workspace.gcs.url, CLOUDSDK_CONFIG=str(workspace.root / "gcloud"), COLUMNS="200"
-    )
+    env = {"STORAGE_EMULATOR_HOST": workspace.gcs.url, "CLOUDSDK_CONFIG": str(workspace.root / "gcloud")}
     before = len(workspace.vertex.calls("POST", ":generateContent$"))
     for extra in (["--checkpoints"], []):
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "codetune",
-                "eval",
-                "-m",
-                job.id,
-                *extra,
-                "--config",
-                str(workspace.config_path),
-            ],
+        done = run_without_terminal(
+            ["-m", "codetune", "eval", "-m", job.id, *extra, "--config", str(workspace.config_path)],
             cwd=workspace.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=120,
-            check=False,
+            env_extra=env,
         )
         assert done.returncode == 3, done.stderr
         assert (

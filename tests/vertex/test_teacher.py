@@ -5,10 +5,7 @@ one failing unit skipped, teacher-written examples marked and kept out of valida
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ import pytest
 import yaml
 
 from codetune.cli.app import main
+from support.cli import run_without_terminal
 from support.vertex_standin import VertexStandIn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -289,23 +287,10 @@ def test_teacher_examples_stay_out_of_validation_and_its_units_are_never_asked(
 def test_the_cost_is_shown_first_and_without_a_terminal_nothing_is_sent(
     project: Path, vertex_standin: VertexStandIn
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODETUNE_")}
-    env.update(NO_GCE_CHECK="true", CLOUDSDK_CONFIG=str(project / "gcloud"), COLUMNS="200")
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "prepare_data.py"),
-            "--config",
-            "config.yaml",
-            "--no-progress",
-        ],
+    done = run_without_terminal(
+        [str(REPO / "scripts" / "prepare_data.py"), "--config", "config.yaml", "--no-progress"],
         cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
+        env_extra={"NO_GCE_CHECK": "true", "CLOUDSDK_CONFIG": str(project / "gcloud")},
     )
     assert done.returncode == 3, done.stderr
     assert "without confirmation" in done.stderr and "--yes" in done.stderr and "Traceback" not in done.stderr
