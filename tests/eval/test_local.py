@@ -121,7 +121,7 @@ def test_eval_report_with_loss_curve_and_local_judge(
     # The references' held-out loss on the whole validation set (4 examples), both sides, kept for a rerun.
     assert report["heldout"] == {"available": True, "examples": 4, "file": "heldout.jsonl"}
     saved = (root / "reports" / job / "heldout.jsonl").read_text().splitlines()
-    assert len(saved) == 1 + 4 * 2
+    assert len(saved) == 4 * 2
     page = (root / "reports" / job / "report.html").read_text()
     assert "data:image/png;base64," in page  # the job's loss.png, embedded
 

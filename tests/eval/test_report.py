@@ -125,9 +125,10 @@ def test_report_json_and_results_carry_the_interface(report_files) -> None:
         "worse",
         "no detectable difference",
     }
-    rows = [json.loads(line) for line in (html.parent / "results.jsonl").read_text().splitlines()]
-    answers = [row for row in rows if row.get("side") in ("tuned", "base")]
-    assert len(answers) == 8 and "settings" in rows[0]  # and 4 judgements
+    answers = [json.loads(line) for line in (html.parent / "results.jsonl").read_text().splitlines()]
+    assert len(answers) == 8 and {row["side"] for row in answers} == {"tuned", "base"}  # answers only
+    judged = (html.parent / "judgements.jsonl").read_text().splitlines()
+    assert len(judged) == 4 and all("outcome" in json.loads(line) for line in judged)
     wanted = {
         "code_explanation": {"text_score"},
         "code_generation": {"compiles", "compile"},

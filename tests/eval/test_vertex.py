@@ -196,7 +196,7 @@ def test_eval_asks_concurrently_and_a_429_is_retried(project: Path, vertex_stand
     tuned = vertex_standin.calls("POST", r"/endpoints/4242:generateContent$")
     assert len(tuned) == 4 + 1  # one request answered 429 first, then retried with backoff
     report = json.loads((project / "out" / "report.json").read_text())
-    rows = [json.loads(line) for line in (project / "out" / "results.jsonl").read_text().splitlines()[1:]]
+    rows = [json.loads(line) for line in (project / "out" / "results.jsonl").read_text().splitlines()]
     assert sorted((row["side"], row["line"]) for row in rows) == [
         (side, line) for side in ("base", "tuned") for line in (1, 2, 3, 4)
     ]
@@ -225,6 +225,6 @@ def test_a_request_that_keeps_failing_stops_the_eval_and_keeps_what_came_back(
     assert info.value.code != 0
     err = capsys.readouterr().err
     assert "tuned model, validation line 4" in err and "429" in err and "rerun to continue" in err
-    rows = [json.loads(line) for line in (project / "out" / "results.jsonl").read_text().splitlines()[1:]]
+    rows = [json.loads(line) for line in (project / "out" / "results.jsonl").read_text().splitlines()]
     assert sorted(row["line"] for row in rows) == [1, 2, 3]  # the other three tuned answers were kept
     assert len(vertex_standin.calls("POST", r"/endpoints/4242:generateContent$")) == 3 + 2  # 2 attempts

@@ -99,6 +99,7 @@ def run_answers(
     progress: Progress | None = None,
 ) -> EvalOutcome:
     """Score every answer of ``answers_file`` against ``training.validation_file``; write the reports."""
+    from codetune.eval.evaluate import RESULTS_NAME
     from codetune.eval.report import write_report
     from codetune.eval.runner import EvalOutcome, report_body, score_context
     from codetune.eval.samples import load_samples
@@ -135,7 +136,7 @@ def run_answers(
         }
     samples = sorted({sample.id: sample for sample, _, _ in read.answers}.values(), key=lambda s: s.line)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_jsonl(out_dir / "results.jsonl", [results[(s.id, SIDE)] for s in samples])
+    write_jsonl(out_dir / RESULTS_NAME, [results[(s.id, SIDE)] for s in samples])
     report = report_body(
         samples,
         results,

@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int | None], None]
 Confirm = Callable[["SpendEstimate"], None]  # sees the estimate before anything is sent; raises to refuse
-JUDGEMENTS_NAME = "judgements.jsonl"
 
 
 def _checkpoints(target: Target) -> tuple[JobRecord, list[Checkpoint]]:
@@ -97,7 +96,7 @@ def _judge_all(
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
     from codetune.errors import CodetuneError
-    from codetune.eval.evaluate import ResultLog
+    from codetune.eval.evaluate import JUDGEMENTS_NAME, ResultLog
     from codetune.eval.judge import judge_pair
     from codetune.io import fingerprint
 

@@ -2,9 +2,11 @@
 concurrently, as the model can), scored as it comes, optionally judged, saved line by line so an
 interrupted eval resumes where it stopped.
 
-``results.jsonl`` in the output directory is an append log of finished answers (and judgements); its
-first line names the settings it belongs to. A rerun with the same settings skips what is there; with
-other settings (another model, temperature, sample) it starts over. A line torn by a kill is dropped.
+``results.jsonl`` in the output directory is an append log of finished answers, one row per answer and
+nothing else (tools read it line by line); the judge's verdicts go to ``judgements.jsonl``. Each log's
+settings fingerprint is kept beside it (``results.settings.json``): a rerun with the same settings skips
+what is there; with other settings (another model, temperature, sample) it starts over. A line torn by
+a kill is dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codetune.errors import CodetuneError
-from codetune.io import dumps, fingerprint, write_jsonl
+from codetune.io import dumps, fingerprint, write_jsonl, write_text
 
 if TYPE_CHECKING:
     from codetune.backends.base import ChatModel, GenerationOptions, Reply
@@ -27,36 +29,45 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int | None], None]
 RESULTS_NAME = "results.jsonl"
-JUDGE = "judge"
+JUDGEMENTS_NAME = "judgements.jsonl"
 
 
 class ResultLog:
-    """``results.jsonl``: a header line with the settings' fingerprint, then one line per finished item."""
+    """An append log of finished items, one JSON object per line, kept for one set of settings.
+
+    The settings' fingerprint lives in a file beside the log (``results.jsonl`` ->
+    ``results.settings.json``), so the log holds only rows.
+    """
 
     def __init__(self, path: Path, key: str) -> None:
         self.path = path
         self.key = key
+        self.settings_path = path.with_suffix(".settings.json")
 
     def load(self) -> list[dict[str, Any]]:
-        """Rows saved for these settings; none (and a fresh file) when the settings differ."""
+        """Rows saved for these settings; none (and an emptied log) when the settings differ."""
         rows: list[dict[str, Any]] = []
-        header_ok = False
-        if self.path.is_file():
+        same = self.settings_path.is_file() and self._saved_key() == self.key
+        if same and self.path.is_file():
             with open(self.path, encoding="utf-8") as handle:
-                for number, text in enumerate(handle):
+                for text in handle:
                     try:
-                        row = json.loads(text)
+                        rows.append(json.loads(text))
                     except ValueError:
                         break  # a line torn by a kill: it and anything after it are redone
-                    if number == 0:
-                        header_ok = row.get("settings") == self.key
-                        if not header_ok:
-                            break
-                        continue
-                    rows.append(row)
-        # Rewrite atomically: drops a torn tail, or starts the file for new settings.
-        write_jsonl(self.path, [{"settings": self.key}, *rows] if header_ok else [{"settings": self.key}])
+        # Rewrite atomically: drops a torn tail, or empties the log for new settings. The log is
+        # rewritten before the settings, so a kill in between never leaves old rows under new settings.
+        write_jsonl(self.path, rows)
+        if not same:
+            write_text(self.settings_path, dumps({"settings": self.key}) + "\n")
         return rows
+
+    def _saved_key(self) -> str | None:
+        try:
+            saved = json.loads(self.settings_path.read_text(encoding="utf-8"))
+        except ValueError:
+            return None
+        return saved.get("settings") if isinstance(saved, dict) else None
 
     def append(self, row: dict[str, Any]) -> None:
         with open(self.path, "a", encoding="utf-8") as handle:
@@ -145,18 +156,16 @@ def evaluate(
     from codetune.eval.scoring import score_answer
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    log = ResultLog(out_dir / RESULTS_NAME, settings_key(models, samples, options, data_hash))
-    results: dict[tuple[str, str], dict[str, Any]] = {}
-    judgements: dict[str, dict[str, Any]] = {}
-    for row in log.load():
-        if row.get("side") == JUDGE:
-            if judge is not None and row.get("judge") == judge.name:
-                judgements[row["sample"]] = row
-        else:
-            results[(row["sample"], row["side"])] = row
-    resumed = len(results) + len(judgements)
+    key = settings_key(models, samples, options, data_hash)
+    log = ResultLog(out_dir / RESULTS_NAME, key)
+    results = {(row["sample"], row["side"]): row for row in log.load()}
     sides = list(models)
     judging = judge is not None and len(sides) == 2
+    judgement_log = (
+        ResultLog(out_dir / JUDGEMENTS_NAME, fingerprint([key, judge.name])) if judging and judge else None
+    )
+    judgements = {row["sample"]: row for row in judgement_log.load()} if judgement_log else {}
+    resumed = len(results) + len(judgements)
     total = len(samples) * (len(sides) + (1 if judging else 0))
     done = sum(1 for sample in samples for side in sides if (sample.id, side) in results)
 
@@ -187,7 +196,7 @@ def evaluate(
             unanswered = [sample.line for sample in pending if (sample.id, side) not in results]
             where = f"{side} model, validation line {unanswered[0]}" if unanswered else f"{side} model"
             raise _with_resume_hint(exc, where, log.path) from exc
-    if judging and judge is not None:
+    if judge is not None and judgement_log is not None:
         for sample in samples:
             if sample.id not in judgements:
                 tuned, base = (results[(sample.id, side)]["text"] for side in sides)
@@ -196,13 +205,12 @@ def evaluate(
                     "sample": sample.id,
                     "line": sample.line,
                     "strategy": sample.strategy,
-                    "side": JUDGE,
                     "judge": judge.name,
                     "outcome": verdict.outcome,
                     "verdicts": list(verdict.verdicts),
                     "replies": list(verdict.replies),
                 }
-                log.append(row)
+                judgement_log.append(row)
                 judgements[sample.id] = row
             done += 1
             tick()

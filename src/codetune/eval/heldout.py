@@ -10,9 +10,9 @@ Only models that can score a given text do this (``ChatModel.can_score``: the lo
 weights are here); a hosted API such as Gemini on Vertex AI returns log-probabilities only of what it
 generates itself, and the result then says so instead of a number.
 
-``heldout.jsonl`` in the eval's output directory keeps the scores, one line per (example, side), after
-a header line with the settings' fingerprint (as ``results.jsonl``): a rerun with the same models and
-data reuses them, an interrupted one computes only what is missing.
+``heldout.jsonl`` in the eval's output directory keeps the scores, one line per (example, side), with
+the settings' fingerprint beside it (as ``results.jsonl``): a rerun with the same models and data
+reuses them, an interrupted one computes only what is missing.
 """
 
 from __future__ import annotations
