@@ -96,7 +96,7 @@ def _judge_all(
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
     from codetune.errors import CodetuneError
-    from codetune.eval.evaluate import JUDGEMENTS_NAME, ResultLog
+    from codetune.eval.evaluate import JUDGEMENTS_NAME, ResultLog, with_resume_hint
     from codetune.eval.judge import judge_pair
     from codetune.io import fingerprint
 
@@ -147,11 +147,7 @@ def _judge_all(
                 if failure is None:
                     start_next()
     if failure is not None:
-        raise type(failure)(
-            f"judge: {failure.message}",
-            hint=(failure.hint + "; " if failure.hint else "")
-            + f"verdicts so far are kept in {log.path}: rerun to continue",
-        ) from failure
+        raise with_resume_hint(failure, "judge", log.path, "verdicts") from failure
     return judged, reused
 
 

@@ -85,7 +85,7 @@ class Evaluation:
     heldout: HeldOut | None = None  # the references' held-out loss, set by the runner (eval.heldout)
 
 
-def _with_resume_hint(exc: CodetuneError, where: str, path: Path, what: str = "answers") -> CodetuneError:
+def with_resume_hint(exc: CodetuneError, where: str, path: Path, what: str = "answers") -> CodetuneError:
     """The same kind of error, saying where it happened and that finished ``what`` are kept."""
     message = f"{where}: {exc.message}"
     hint = (exc.hint + "; " if exc.hint else "") + f"{what} so far are kept in {path}: rerun to continue"
@@ -195,7 +195,7 @@ def evaluate(
         except CodetuneError as exc:
             unanswered = [sample.line for sample in pending if (sample.id, side) not in results]
             where = f"{side} model, validation line {unanswered[0]}" if unanswered else f"{side} model"
-            raise _with_resume_hint(exc, where, log.path) from exc
+            raise with_resume_hint(exc, where, log.path) from exc
     if judge is not None and judgement_log is not None:
         for sample in samples:
             if sample.id not in judgements:

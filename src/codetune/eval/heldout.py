@@ -86,7 +86,7 @@ def heldout_losses(
 ) -> HeldOut:
     """Score every sample's reference under every model (see the module docstring); resumable."""
     from codetune.backends.base import ChatRequest
-    from codetune.eval.evaluate import ResultLog, _with_resume_hint
+    from codetune.eval.evaluate import ResultLog, with_resume_hint
 
     unable = [model.name for model in models.values() if not model.can_score]
     if unable:
@@ -132,5 +132,5 @@ def heldout_losses(
                 on_score=save,
             )
         except CodetuneError as exc:
-            raise _with_resume_hint(exc, f"held-out loss, {side} model", log.path, "scores") from exc
+            raise with_resume_hint(exc, f"held-out loss, {side} model", log.path, "scores") from exc
     return result
